@@ -1,0 +1,1 @@
+"""gic.app: the PySide6 viewer and the command line. Imports Qt lazily so the CLI stays light."""

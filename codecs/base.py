@@ -1,0 +1,131 @@
+"""The one interface every codec implements, so the app, CLI and benchmarks treat them alike."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .errors import CodecError
+
+#: Called with a fraction in [0, 1] during long work; returning True asks to cancel.
+ProgressFn = Callable[[float], "bool | None"]
+
+
+class Cancelled(Exception):
+    """Raised inside a codec when its progress callback asked to stop."""
+
+
+@dataclass(frozen=True)
+class Preview:
+    """One step of a progressive decode: the image after `layer` of `num_layers` layers."""
+
+    layer: int  # 1-based
+    num_layers: int
+    image: np.ndarray  # HxWx3 uint8
+    bits: int  # bits read so far (header included)
+    partial: bool = False  # the file held fewer layers than it announced
+
+
+def check_image(image: np.ndarray) -> np.ndarray:
+    """Validate an RGB uint8 HxWx3 array (why: every codec relies on that exact layout)."""
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise CodecError("expected an RGB uint8 image of shape HxWx3")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise CodecError("image is empty")
+    return np.ascontiguousarray(image)
+
+
+def bits_per_pixel(num_bytes: int, image_shape: tuple[int, ...]) -> float:
+    """Honest bpp: the whole file's size in bits over the number of pixels."""
+    return num_bytes * 8.0 / (image_shape[0] * image_shape[1])
+
+
+class Codec(ABC):
+    """An image codec: RGB uint8 in, bytes out, and back.
+
+    `quality` is an integer in `quality_range`, higher is better. `encode(..., bpp=B)` searches the
+    quality whose file is closest to B bits per pixel. Progressive codecs override
+    `decode_progressive` to yield a Preview after each layer.
+    """
+
+    name: str = ""
+    description: str = ""
+    extension: str = ".bin"  # the file suffix its bytes are stored under
+    quality_range: tuple[int, int] = (0, 100)
+    default_quality: int = 75
+    progressive: bool = False
+    supports_roi: bool = False
+
+    # -- to implement -------------------------------------------------------------------------
+    @abstractmethod
+    def _encode(self, image: np.ndarray, quality: int, roi: np.ndarray | None,
+                progress: ProgressFn | None) -> bytes:
+        """Encode a validated image at an integer quality inside quality_range."""
+
+    @abstractmethod
+    def decode(self, data: bytes) -> np.ndarray:
+        """Decode bytes written by this codec to an HxWx3 uint8 array."""
+
+    # -- shared behaviour ---------------------------------------------------------------------
+    def encode(self, image: np.ndarray, quality: int | None = None, *, bpp: float | None = None,
+               roi: np.ndarray | None = None, progress: ProgressFn | None = None) -> bytes:
+        """Encode at `quality`, or at the quality whose rate is closest to `bpp`."""
+        image = check_image(image)
+        if quality is not None and bpp is not None:
+            raise CodecError("give either a quality or a target bpp, not both")
+        if roi is not None:
+            if not self.supports_roi:
+                raise CodecError(f"codec {self.name!r} does not support a region of interest")
+            roi = np.asarray(roi)
+            if roi.shape[:2] != image.shape[:2]:
+                raise CodecError(f"ROI mask is {roi.shape[1]}x{roi.shape[0]}, image is "
+                                 f"{image.shape[1]}x{image.shape[0]}")
+            roi = roi.reshape(roi.shape[0], roi.shape[1], -1)[..., 0] > 0
+        if bpp is not None:
+            return self.encode_to_bpp(image, bpp, roi=roi, progress=progress)[0]
+        q = self.default_quality if quality is None else quality
+        lo, hi = self.quality_range
+        if not lo <= q <= hi or int(q) != q:
+            raise CodecError(f"quality for {self.name} must be an integer in [{lo}, {hi}], got {q}")
+        return self._encode(image, int(q), roi, progress)
+
+    def encode_to_bpp(self, image: np.ndarray, target_bpp: float, *, roi: np.ndarray | None = None,
+                      progress: ProgressFn | None = None) -> tuple[bytes, int]:
+        """Binary-search the integer quality whose bpp is closest to target (rate grows with quality).
+
+        Returns the bytes and the quality used.
+        """
+        if not target_bpp > 0:
+            raise CodecError(f"target bpp must be positive, got {target_bpp}")
+        image = check_image(image)
+        lo, hi = self.quality_range
+        tried: dict[int, bytes] = {}
+
+        def rate(q: int) -> float:
+            if q not in tried:
+                tried[q] = self._encode(image, q, roi, None)
+                if progress is not None and progress(min(0.95, len(tried) / 9.0)):
+                    raise Cancelled()
+            return bits_per_pixel(len(tried[q]), image.shape)
+
+        a, b = lo, hi
+        while b - a > 1:  # invariant (when reachable): rate(a) <= target < rate(b)
+            mid = (a + b) // 2
+            if rate(mid) <= target_bpp:
+                a = mid
+            else:
+                b = mid
+        best = min((a, b), key=lambda q: abs(rate(q) - target_bpp))
+        if progress is not None:
+            progress(1.0)
+        return tried[best], best
+
+    def decode_progressive(self, data: bytes) -> Iterator[Preview]:
+        """Yield previews coarse to fine; non-progressive codecs yield the final image once."""
+        image = self.decode(data)
+        yield Preview(layer=1, num_layers=1, image=image, bits=len(data) * 8)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"

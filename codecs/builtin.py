@@ -1,0 +1,1 @@
+"""Registers the codecs that ship with gic. Each module registers itself on import."""
