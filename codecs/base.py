@@ -60,9 +60,13 @@ class Codec(ABC):
 
     # -- to implement -------------------------------------------------------------------------
     @abstractmethod
-    def _encode(self, image: np.ndarray, quality: int, roi: np.ndarray | None,
-                progress: ProgressFn | None) -> bytes:
-        """Encode a validated image at an integer quality inside quality_range."""
+    def _encode(self, image: np.ndarray, quality: int, *, roi: np.ndarray | None = None,
+                background_quality: int | None = None, progress: ProgressFn | None = None) -> bytes:
+        """Encode a validated image at an integer quality inside quality_range.
+
+        `roi` is an HxW bool mask (only passed to codecs with supports_roi); `background_quality`
+        is the quality outside it (None: the codec's choice).
+        """
 
     @abstractmethod
     def decode(self, data: bytes) -> np.ndarray:
@@ -70,7 +74,8 @@ class Codec(ABC):
 
     # -- shared behaviour ---------------------------------------------------------------------
     def encode(self, image: np.ndarray, quality: int | None = None, *, bpp: float | None = None,
-               roi: np.ndarray | None = None, progress: ProgressFn | None = None) -> bytes:
+               roi: np.ndarray | None = None, background_quality: int | None = None,
+               progress: ProgressFn | None = None) -> bytes:
         """Encode at `quality`, or at the quality whose rate is closest to `bpp`."""
         image = check_image(image)
         if quality is not None and bpp is not None:
@@ -84,14 +89,17 @@ class Codec(ABC):
                                  f"{image.shape[1]}x{image.shape[0]}")
             roi = roi.reshape(roi.shape[0], roi.shape[1], -1)[..., 0] > 0
         if bpp is not None:
-            return self.encode_to_bpp(image, bpp, roi=roi, progress=progress)[0]
+            return self.encode_to_bpp(image, bpp, roi=roi, background_quality=background_quality,
+                                      progress=progress)[0]
         q = self.default_quality if quality is None else quality
         lo, hi = self.quality_range
         if not lo <= q <= hi or int(q) != q:
             raise CodecError(f"quality for {self.name} must be an integer in [{lo}, {hi}], got {q}")
-        return self._encode(image, int(q), roi, progress)
+        return self._encode(image, int(q), roi=roi, background_quality=background_quality,
+                            progress=progress)
 
     def encode_to_bpp(self, image: np.ndarray, target_bpp: float, *, roi: np.ndarray | None = None,
+                      background_quality: int | None = None,
                       progress: ProgressFn | None = None) -> tuple[bytes, int]:
         """Binary-search the integer quality whose bpp is closest to target (rate grows with quality).
 
@@ -105,7 +113,7 @@ class Codec(ABC):
 
         def rate(q: int) -> float:
             if q not in tried:
-                tried[q] = self._encode(image, q, roi, None)
+                tried[q] = self._encode(image, q, roi=roi, background_quality=background_quality)
                 if progress is not None and progress(min(0.95, len(tried) / 9.0)):
                     raise Cancelled()
             return bits_per_pixel(len(tried[q]), image.shape)
@@ -126,6 +134,10 @@ class Codec(ABC):
         """Yield previews coarse to fine; non-progressive codecs yield the final image once."""
         image = self.decode(data)
         yield Preview(layer=1, num_layers=1, image=image, bits=len(data) * 8)
+
+    def roi_bits(self, data: bytes) -> tuple[int, int] | None:
+        """Bits spent inside and outside the stored ROI, for codecs that can tell; else None."""
+        return None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
