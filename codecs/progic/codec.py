@@ -1,0 +1,175 @@
+"""The ProGIC codec: RVQ indices entropy-coded into one .gic layer per stage.
+
+Layer k carries the stage-k index of every latent position whose depth is at least k, in raster
+order. Without an ROI every position has depth = quality (the number of stages); with an ROI,
+positions touched by the mask get `quality` stages and the rest `background_quality`.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from .. import container
+from ..base import Cancelled, Codec, Preview, ProgressFn
+from ..errors import CodecError, GicFormatError
+from .entropy import decode_symbols, encode_symbols
+from .model import FACTOR
+from .tiling import analyse_tiled, synthesise_tiled
+from .weights import LoadedModel, load_model
+
+CODEC_NAME = "progic"
+
+
+def default_weights_path():
+    from gic.resources import path  # resources are data, not Qt: fine for the library
+
+    return path("models", "progic-small.pt")
+
+
+def roi_to_latent(roi: np.ndarray, lh: int, lw: int) -> np.ndarray:
+    """A latent position is in the ROI if any pixel of its 16x16 block is (exact integer logic)."""
+    h, w = roi.shape
+    padded = np.zeros((lh * FACTOR, lw * FACTOR), dtype=bool)
+    padded[:h, :w] = roi
+    return padded.reshape(lh, FACTOR, lw, FACTOR).any(axis=(1, 3))
+
+
+class ProGICCodec(Codec):
+    name = CODEC_NAME
+    description = "progressive RVQ generative codec (ProGIC-style), one layer per stage"
+    extension = ".gic"
+    progressive = True
+    supports_roi = True
+
+    _cache: dict[tuple[str, str], LoadedModel] = {}
+    _cache_lock = threading.Lock()
+
+    def __init__(self, device: str = "cpu", weights: str | None = None, **_ignored):
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise CodecError("CUDA was requested but is not available on this machine")
+        self.device = device
+        path = str(weights or default_weights_path())
+        with self._cache_lock:
+            key = (path, device)
+            if key not in self._cache:
+                self._cache[key] = load_model(path, device)
+            self.loaded = self._cache[key]
+        cfg = self.loaded.model.cfg
+        self.stages = cfg.stages
+        self.quality_range = (1, cfg.stages)
+        self.default_quality = max(1, cfg.stages // 2)
+
+    @property
+    def model_id(self) -> str:
+        return self.loaded.model_id
+
+    # -- encoding ----------------------------------------------------------------------------
+    def _indices(self, image: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(image).permute(2, 0, 1)[None].float().div_(255.0).to(self.device)
+        with torch.inference_mode():
+            idx = analyse_tiled(self.loaded.model, x)
+        return idx[:, 0].cpu().numpy().astype(np.int64)  # S x h x w
+
+    def _encode(self, image: np.ndarray, quality: int, *, roi: np.ndarray | None = None,
+                background_quality: int | None = None, progress: ProgressFn | None = None) -> bytes:
+        idx = self._indices(image)
+        _, lh, lw = idx.shape
+        if roi is not None and roi.any():
+            bg = max(1, quality // 4) if background_quality is None else int(background_quality)
+            if not 1 <= bg <= quality:
+                raise CodecError(f"background quality must be in [1, {quality}], got {bg}")
+            depth = np.where(roi_to_latent(roi, lh, lw), quality, bg)
+        else:
+            roi, bg = None, quality
+            depth = np.full((lh, lw), quality)
+        layers = []
+        for k in range(1, quality + 1):
+            sel = depth >= k
+            layers.append(encode_symbols(idx[k - 1][sel], self.loaded.tables[k - 1]))
+            if progress is not None and progress(k / quality):
+                raise Cancelled()
+        header = container.Header(width=image.shape[1], height=image.shape[0], codec=self.name,
+                                  model_id=self.model_id, model_hash=self.loaded.model_hash,
+                                  num_layers=quality)
+        params = {"latent": [lh, lw], "depth": quality, "background_depth": bg}
+        return container.pack(header, layers, params=params, roi=roi,
+                              metadata={"encoder": f"gic {self.name}", "quality": quality})
+
+    # -- decoding ----------------------------------------------------------------------------
+    def _open(self, data: bytes) -> tuple[container.GicFile, np.ndarray]:
+        f = container.unpack(data)
+        if f.header.codec != self.name:
+            raise GicFormatError(f"file was written by codec {f.header.codec!r}, not {self.name!r}")
+        container.check_model(f.header, self.model_id, self.loaded.model_hash)
+        try:
+            lh, lw = (int(v) for v in f.params["latent"])
+            full, bg = int(f.params["depth"]), int(f.params["background_depth"])
+        except (KeyError, TypeError, ValueError):
+            raise GicFormatError("file has malformed ProGIC parameters") from None
+        if (lh, lw) != (-(-f.header.height // FACTOR), -(-f.header.width // FACTOR)) \
+                or not 1 <= bg <= full <= self.stages or full != f.header.num_layers:
+            raise GicFormatError("file has inconsistent ProGIC parameters")
+        if f.roi is not None:
+            depth = np.where(roi_to_latent(f.roi, lh, lw), full, bg)
+        else:
+            depth = np.full((lh, lw), full)
+        return f, depth
+
+    def _decode_layer(self, f: container.GicFile, depth: np.ndarray, idx: np.ndarray, k: int) -> None:
+        sel = depth >= k
+        idx[k - 1][sel] = decode_symbols(f.layers[k - 1], int(sel.sum()),
+                                         self.loaded.tables[k - 1], what=f"layer {k}")
+
+    def _render(self, idx: np.ndarray, depth: np.ndarray, f: container.GicFile) -> np.ndarray:
+        with torch.inference_mode():
+            t_idx = torch.from_numpy(idx)[:, None].to(self.device)
+            t_depth = torch.from_numpy(depth)[None].to(self.device)
+            y = synthesise_tiled(self.loaded.model, t_idx, t_depth)
+        y = y[0, :, : f.header.height, : f.header.width].clamp(0, 1).mul(255).round()
+        return y.byte().permute(1, 2, 0).cpu().numpy()
+
+    def decode_progressive(self, data: bytes) -> Iterator[Preview]:
+        f, depth = self._open(data)
+        if not f.layers:
+            raise GicFormatError("file holds no complete layer to decode")
+        idx = np.zeros((self.stages,) + depth.shape, dtype=np.int64)
+        n = len(f.layers)
+        for k in range(1, n + 1):
+            self._decode_layer(f, depth, idx, k)
+            image = self._render(idx, np.minimum(depth, k), f)
+            yield Preview(layer=k, num_layers=f.header.num_layers, image=image,
+                          bits=8 * f.layer_offsets[k - 1], partial=f.partial)
+
+    def decode(self, data: bytes) -> np.ndarray:
+        f, depth = self._open(data)
+        if not f.layers:
+            raise GicFormatError("file holds no complete layer to decode")
+        idx = np.zeros((self.stages,) + depth.shape, dtype=np.int64)
+        n = len(f.layers)
+        for k in range(1, n + 1):
+            self._decode_layer(f, depth, idx, k)
+        return self._render(idx, np.minimum(depth, n), f)
+
+    def roi_bits(self, data: bytes) -> tuple[int, int] | None:
+        """Bits inside vs outside the ROI: each layer's payload split by the ideal code length
+        (-log2 p) of the indices that fall inside and outside (they share one coder stream)."""
+        f, depth = self._open(data)
+        if f.roi is None:
+            return None
+        inside = roi_to_latent(f.roi, *depth.shape)
+        idx = np.zeros((self.stages,) + depth.shape, dtype=np.int64)
+        bits_in = bits_out = 0.0
+        for k, payload in enumerate(f.layers, start=1):
+            self._decode_layer(f, depth, idx, k)
+            sel = depth >= k
+            table = self.loaded.tables[k - 1]
+            cost = -np.log2(table[idx[k - 1]] / table.sum())
+            c_in, c_out = float(cost[sel & inside].sum()), float(cost[sel & ~inside].sum())
+            total = 8 * len(payload)
+            if c_in + c_out > 0:
+                bits_in += total * c_in / (c_in + c_out)
+                bits_out += total * c_out / (c_in + c_out)
+        return int(round(bits_in)), int(round(bits_out))

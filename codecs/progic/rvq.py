@@ -1,0 +1,108 @@
+"""Residual vector quantisation with EMA codebooks and dead-code restarts.
+
+Why EMA and restarts: codebooks updated only by gradients collapse to a handful of codes and
+later stages stop helping (measured in GUIDE.md: 6–11 of 256 codes used). EMA k-means updates
+plus replacing codes whose usage decays with current residuals keep every stage alive.
+"""
+from __future__ import annotations
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+
+def _all_reduce(t: torch.Tensor) -> torch.Tensor:
+    """Sum a statistic over DDP ranks so every rank updates its codebooks identically."""
+    if dist.is_available() and dist.is_initialized():
+        dist.all_reduce(t)
+    return t
+
+
+class ResidualVQ(nn.Module):
+    """S stages of K codes of dimension D; stage s quantises what stages < s left."""
+
+    def __init__(self, stages: int, codes: int, dim: int, decay: float = 0.99,
+                 dead_fraction: float = 0.03):
+        super().__init__()
+        self.stages, self.codes, self.dim = stages, codes, dim
+        self.decay, self.dead_fraction = decay, dead_fraction
+        self.register_buffer("codebooks", torch.randn(stages, codes, dim) * 0.1)
+        self.register_buffer("ema_count", torch.ones(stages, codes))
+        self.register_buffer("ema_sum", self.codebooks.clone())
+        self.register_buffer("initialised", torch.zeros((), dtype=torch.bool))
+
+    @staticmethod
+    def nearest(residual: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
+        """Index of the nearest code for each row of residual (N x D)."""
+        d = (codebook * codebook).sum(1)[None, :] - 2 * residual @ codebook.t()
+        return d.argmin(1)
+
+    def encode(self, z: torch.Tensor) -> torch.Tensor:
+        """Indices (S x N) of all stages for latent vectors z (N x D)."""
+        residual = z
+        out = []
+        for s in range(self.stages):
+            idx = self.nearest(residual, self.codebooks[s])
+            residual = residual - self.codebooks[s][idx]
+            out.append(idx)
+        return torch.stack(out)
+
+    def lookup(self, indices: torch.Tensor) -> torch.Tensor:
+        """Quantised vectors per stage (S x N x D) from indices (S x N)."""
+        return torch.stack([self.codebooks[s][indices[s]] for s in range(indices.shape[0])])
+
+    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, dict]:
+        """Quantise z (N x D) with all stages.
+
+        Returns indices (S x N), per-stage quantised vectors (S x N x D) without gradient,
+        and statistics (codes used per stage). In training mode, updates the codebooks.
+        """
+        z = z.detach()
+        if self.training and not bool(self.initialised):
+            residual = z
+            for s in range(self.stages):
+                # initialise stage s from data, then quantise to get the next residual
+                pick = residual[torch.randint(0, residual.shape[0], (self.codes,), device=z.device)]
+                self.codebooks[s] = pick + 1e-3 * torch.randn_like(pick)
+                self.ema_sum[s] = self.codebooks[s].clone()
+                residual = residual - self.codebooks[s][self.nearest(residual, self.codebooks[s])]
+            if dist.is_available() and dist.is_initialized():
+                dist.broadcast(self.codebooks, 0)
+                self.ema_sum.copy_(self.codebooks)
+            self.initialised.fill_(True)
+        residual = z
+        indices, quants, used = [], [], []
+        for s in range(self.stages):
+            cb = self.codebooks[s]
+            idx = self.nearest(residual, cb)
+            if self.training:
+                self._ema_update(s, residual, idx)
+                cb = self.codebooks[s]
+            q = cb[idx]
+            used.append(int(torch.unique(idx).numel()))
+            indices.append(idx)
+            quants.append(q)
+            residual = residual - q
+        return torch.stack(indices), torch.stack(quants), {"used": used}
+
+    @torch.no_grad()
+    def _ema_update(self, s: int, residual: torch.Tensor, idx: torch.Tensor) -> None:
+        onehot = torch.zeros(residual.shape[0], self.codes, device=residual.device)
+        onehot.scatter_(1, idx[:, None], 1.0)
+        count = _all_reduce(onehot.sum(0))
+        total = _all_reduce(onehot.t() @ residual)
+        self.ema_count[s].mul_(self.decay).add_(count, alpha=1 - self.decay)
+        self.ema_sum[s].mul_(self.decay).add_(total, alpha=1 - self.decay)
+        n = self.ema_count[s].sum()
+        smoothed = (self.ema_count[s] + 1e-5) / (n + self.codes * 1e-5) * n
+        self.codebooks[s] = self.ema_sum[s] / smoothed[:, None]
+        # restart codes whose usage decayed far below average with random current residuals
+        dead = self.ema_count[s] < self.dead_fraction * n / self.codes
+        nd = int(dead.sum())
+        if nd:
+            pick = residual[torch.randint(0, residual.shape[0], (nd,), device=residual.device)]
+            if dist.is_available() and dist.is_initialized():
+                dist.broadcast(pick, 0)
+            self.codebooks[s][dead] = pick
+            self.ema_sum[s][dead] = pick
+            self.ema_count[s][dead] = n / self.codes

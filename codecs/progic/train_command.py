@@ -1,0 +1,62 @@
+"""`gic train`: train (or resume) a ProGIC model from a folder of images, or export its weights."""
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import fields
+
+from .train import TrainConfig
+
+#: A deliberately tiny architecture for smoke tests and CI (trains in seconds).
+TINY_MODEL = {"stages": 3, "codes": 16, "latent_dim": 8, "enc_channels": [8, 8, 16, 16],
+              "dec_channels": [16, 16, 8, 8], "enc_blocks": [1, 1, 1, 1], "dec_blocks": [1, 1, 1, 1],
+              "heads": 2, "window": 4}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    d = TrainConfig()
+    p.add_argument("--data", help="folder of training images (required unless --export)")
+    p.add_argument("--out", default=d.out, help="run folder: checkpoints, train.log (resumes from it)")
+    p.add_argument("--steps", type=int, default=d.steps, help="total optimisation steps")
+    p.add_argument("--batch", type=int, default=d.batch)
+    p.add_argument("--crop", type=int, default=d.crop, help="crop size (multiple of 16)")
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--lr-final", type=float, default=d.lr_final)
+    p.add_argument("--mse-weight", type=float, default=d.mse_weight)
+    p.add_argument("--lpips-weight", type=float, default=d.lpips_weight)
+    p.add_argument("--gan-weight", type=float, default=d.gan_weight, help="0 disables the discriminator")
+    p.add_argument("--gan-start", type=int, default=d.gan_start)
+    p.add_argument("--eval-dir", default="", help="folder of images for periodic LPIPS checks")
+    p.add_argument("--eval-every", type=int, default=d.eval_every)
+    p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every)
+    p.add_argument("--log-every", type=int, default=d.log_every)
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    p.add_argument("--model", default="", help="JSON of architecture overrides, or 'tiny'")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (log file only)")
+    p.add_argument("--export", metavar="WEIGHTS", help="write shippable fp16 weights from the run's "
+                   "last checkpoint to WEIGHTS and exit")
+    p.add_argument("--model-id", default="progic-small-v1", help="model identity written by --export")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import CodecError
+
+    if args.export:
+        from .weights import export_checkpoint
+        from pathlib import Path
+        info = export_checkpoint(Path(args.out) / "last.pt", args.export, model_id=args.model_id)
+        print(f"exported {info['model_id']} (step {info['step']}, hash {info['hash']}) to {args.export}")
+        return 0
+    if not args.data:
+        raise CodecError("--data FOLDER is required to train")
+    if args.crop % 16:
+        raise CodecError("--crop must be a multiple of 16")
+    model = TINY_MODEL if args.model == "tiny" else (json.loads(args.model) if args.model else {})
+    names = {f.name for f in fields(TrainConfig)}
+    kw = {k: v for k, v in vars(args).items() if k in names and k != "model"}
+    cfg = TrainConfig(**kw, model=model)
+    from .train import Trainer
+    trainer = Trainer(cfg, log=print if args.no_progress else None)
+    trainer.run(progress=not args.no_progress)
+    return 0
