@@ -1,0 +1,57 @@
+"""Finding and loading the benchmark's images, and the fixed-size image the speed table uses."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .records import BenchError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".ppm", ".bmp", ".tif", ".tiff", ".webp")
+SPEED_SIZE = (768, 512)  # width, height: a Kodak frame, the size results are usually quoted at
+
+
+def list_images(folder: Path, limit: int | None = None) -> list[Path]:
+    """Image files directly inside `folder`, sorted by name; the first `limit` if given."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BenchError(f"image folder {folder} does not exist")
+    found = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not found:
+        raise BenchError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
+    if limit is not None:
+        if limit < 1:
+            raise BenchError(f"--limit must be at least 1, got {limit}")
+        found = found[:limit]
+    return found
+
+
+def load_rgb(path: Path) -> np.ndarray:
+    """An image file as RGB uint8 HxWx3 (alpha and palettes flattened the way viewers show them)."""
+    try:
+        from ..imageio import load_image  # the project's loader, when it is there
+    except ImportError:
+        load_image = None
+    if load_image is not None:
+        return np.ascontiguousarray(load_image(path))
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
+    except (OSError, ValueError) as exc:
+        raise BenchError(f"cannot read image {path}: {exc}") from None
+
+
+def speed_image(image: np.ndarray, size: tuple[int, int] = SPEED_SIZE) -> np.ndarray:
+    """`image` turned landscape and resized to cover `size`, then centre-cropped to it exactly."""
+    im = Image.fromarray(image)
+    if im.height > im.width:
+        im = im.transpose(Image.Transpose.ROTATE_90)
+    w, h = size
+    if im.size != size:
+        scale = max(w / im.width, h / im.height)
+        im = im.resize((max(w, round(im.width * scale)), max(h, round(im.height * scale))),
+                       Image.Resampling.LANCZOS)
+        left, top = (im.width - w) // 2, (im.height - h) // 2
+        im = im.crop((left, top, left + w, top + h))
+    return np.asarray(im, dtype=np.uint8).copy()
