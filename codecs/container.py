@@ -195,20 +195,25 @@ def is_gic(data: bytes) -> bool:
 def _parse_header(buf: bytes) -> tuple[Header, int]:
     """Parse and verify the fixed header; return it and the offset of the first chunk."""
     if len(buf) < len(MAGIC):
-        if MAGIC.startswith(buf) and buf:
+        if not buf:
+            raise GicFormatError("not a .gic file (it is empty)")
+        if MAGIC.startswith(buf):
             raise GicFormatError("truncated header")
         raise GicFormatError("not a .gic file (bad magic)")
     if buf[: len(MAGIC)] != MAGIC:
         raise GicFormatError("not a .gic file (bad magic)")
-    if len(buf) < _PREFIX.size:
+    if len(buf) < len(MAGIC) + 2:
         raise GicFormatError("truncated header")
-    _, version, width, height, num_layers = _PREFIX.unpack_from(buf)
     # The magic and the version field never move, so a newer file is recognised before its layout.
+    (version,) = struct.unpack_from("<H", buf, len(MAGIC))
     if version > FORMAT_VERSION:
         raise GicFormatError(f"file format version {version} is newer than this gic "
                              f"({FORMAT_VERSION}); upgrade gic")
     if version < 1:
         raise GicFormatError(f"unsupported file format version {version}")
+    if len(buf) < _PREFIX.size:
+        raise GicFormatError("truncated header")
+    _, _, width, height, num_layers = _PREFIX.unpack_from(buf)
     pos = _PREFIX.size
     names = []
     for _ in range(2):
