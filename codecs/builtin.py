@@ -1,1 +1,12 @@
-"""Registers the codecs that ship with gic. Each module registers itself on import."""
+"""Registers the codecs that ship with gic, in the order the CLI and the app list them.
+
+Imported lazily by `registry` (first call to names()/create()), so importing the library stays cheap.
+"""
+from . import classical, downscaled
+
+# Learned codecs first: they are what gic is about (the CLI's default is "progic" when registered).
+# --- learned codecs (lead) -------------------------------------------------------------------
+
+# --- classical codecs through Pillow, at full and at reduced resolution ----------------------
+classical.register_all()
+downscaled.register_all()
