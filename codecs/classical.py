@@ -23,6 +23,7 @@ from PIL import Image, features
 
 from .base import Codec, ProgressFn
 from .errors import CodecError
+from .imageio import to_rgb
 
 try:  # registers the "JXL" format with Pillow
     import pillow_jxl  # noqa: F401
@@ -74,7 +75,7 @@ def decode_with_pillow(data: bytes, pillow_format: str | None, what: str) -> np.
         with Image.open(io.BytesIO(data), formats=formats) as im:
             im.load()
             if im.mode != "RGB":
-                im = _to_rgb(im)
+                im = to_rgb(im)
             return np.array(im, dtype=np.uint8)
     except Image.UnidentifiedImageError:
         raise CodecError(f"not a valid {what} file") from None
@@ -82,19 +83,6 @@ def decode_with_pillow(data: bytes, pillow_format: str | None, what: str) -> np.
         raise
     except Exception as exc:  # noqa: BLE001 - see docstring
         raise CodecError(f"cannot decode {what} data: {exc}") from None
-
-
-def _to_rgb(im: Image.Image) -> Image.Image:
-    """RGB view of any mode; transparent pixels are composited over white."""
-    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-        rgba = im.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-        # 16-bit greyscale: keep the top 8 bits instead of clipping at 255.
-        arr = np.asarray(im, dtype=np.uint32) >> 8
-        return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "L").convert("RGB")
-    return im.convert("RGB")
 
 
 class JpegCodec(PillowCodec):

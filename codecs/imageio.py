@@ -1,0 +1,127 @@
+"""Reading any image file into the RGB uint8 array every codec takes, and writing PNGs safely.
+
+Why a module of its own: the CLI, the app and the benchmark must all see the same pixels for the
+same file (EXIF rotation applied, alpha flattened the same way), or their numbers disagree.
+"""
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from .base import check_image
+from .errors import CodecError
+from .fileio import read_bytes, write_atomic
+
+try:  # registers JPEG XL with Pillow so .jxl files open like any other
+    import pillow_jxl  # noqa: F401
+except ImportError:  # pragma: no cover - a declared dependency
+    pass
+
+#: Transparent pixels are composited over this colour (white, as browsers show them on a page).
+BACKGROUND = (255, 255, 255)
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What a file is, without decoding its pixels."""
+
+    format: str  # Pillow's format name, e.g. "PNG", "JPEG", "WEBP"
+    width: int
+    height: int
+    mode: str  # Pillow mode of the stored data, e.g. "RGB", "RGBA", "L"
+    num_bytes: int
+
+    @property
+    def bpp(self) -> float:
+        return self.num_bytes * 8.0 / (self.width * self.height)
+
+
+def to_rgb(im: Image.Image) -> Image.Image:
+    """RGB version of an image of any mode; alpha is composited over BACKGROUND."""
+    if im.mode == "RGB":
+        return im
+    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (im.mode == "P" and "transparency" in im.info):
+        rgba = im.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, BACKGROUND + (255,))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    if im.mode.startswith("I;16") or im.mode == "I":
+        # 16-bit greyscale: keep the top 8 bits rather than clipping everything above 255 to white.
+        arr = np.asarray(im, dtype=np.uint32) >> 8
+        return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "L").convert("RGB")
+    if im.mode == "F":
+        arr = np.asarray(im, dtype=np.float32)
+        scale = 255.0 if arr.size and float(np.nanmax(arr)) <= 1.0 else 1.0
+        arr = np.clip(np.nan_to_num(arr) * scale + 0.5, 0, 255).astype(np.uint8)
+        return Image.fromarray(arr, "L").convert("RGB")
+    return im.convert("RGB")
+
+
+def _open(data: bytes, name: str) -> Image.Image:
+    if not data:
+        raise CodecError(f"{name} is empty")
+    if data[:8] == b"\x89GIC\r\n\x1a\n":
+        raise CodecError(f"{name} is a .gic file, not an image: decode it first (gic decode)")
+    try:
+        return Image.open(io.BytesIO(data))
+    except Image.UnidentifiedImageError:
+        raise CodecError(f"{name} is not an image file (or its format is not supported)") from None
+    except Image.DecompressionBombError as exc:
+        raise CodecError(f"{name} is too large to open safely: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - Pillow's openers raise many types on bad data
+        raise CodecError(f"cannot open {name}: {exc}") from None
+
+
+def decode_image(data: bytes, name: str = "image") -> np.ndarray:
+    """Decode the bytes of an image file (any format Pillow reads) to HxWx3 uint8.
+
+    EXIF orientation is applied, alpha is flattened over white, animated files give their first
+    frame. Any failure is a CodecError naming `name`.
+    """
+    im = _open(data, name)
+    try:
+        with im:
+            im.load()
+            im = ImageOps.exif_transpose(im)
+            return np.array(to_rgb(im), dtype=np.uint8)
+    except CodecError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise CodecError(f"{name} is too large to open safely: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - truncated/corrupt data: OSError, SyntaxError, ...
+        raise CodecError(f"cannot decode {name}: {exc}") from None
+
+
+def load_image(path: str | os.PathLike) -> np.ndarray:
+    """Load an image file as RGB uint8 (see decode_image); missing/unreadable files → CodecError."""
+    return decode_image(read_bytes(path), os.fspath(path))
+
+
+def probe(data: bytes, name: str = "image") -> ImageInfo:
+    """Format, size and mode of an image file from its header (pixels are not decoded)."""
+    with _open(data, name) as im:
+        w, h = im.size
+        try:
+            orientation = im.getexif().get(0x0112, 1)
+        except Exception:  # noqa: BLE001 - a damaged EXIF block only loses the rotation
+            orientation = 1
+        if orientation in (5, 6, 7, 8):  # rotated by 90°: report the size decode_image returns
+            w, h = h, w
+        return ImageInfo(format=im.format or "unknown", width=w, height=h, mode=im.mode,
+                         num_bytes=len(data))
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    """Lossless PNG bytes of an RGB uint8 image (no metadata)."""
+    image = check_image(image)
+    buf = io.BytesIO()
+    Image.fromarray(image, "RGB").save(buf, "PNG", compress_level=6)
+    return buf.getvalue()
+
+
+def save_png(path: str | os.PathLike, image: np.ndarray) -> None:
+    """Write an RGB uint8 image as PNG atomically: an existing file is replaced only on success."""
+    write_atomic(path, encode_png(image))
