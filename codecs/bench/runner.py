@@ -12,7 +12,8 @@ import shlex
 import statistics
 import sys
 import time
-from dataclasses import dataclass, field
+from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -25,6 +26,7 @@ from .images import list_images, load_rgb, speed_image
 from .memory import PeakRSS
 from .records import (METRIC_KEYS, BenchError, average_results, columns, read_csv, write_csv,
                       write_json)
+from .speed import cpus_for, thread_budget
 
 ALL_METRICS = ("psnr", "ms-ssim", "lpips", "dists")
 CSV_NAME = "per_image.csv"
@@ -57,7 +59,6 @@ class BenchConfig:
     speed_bpp: float = 0.2
     plots: bool = True
     progress: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def command_line(self, *, with_limit: bool = True) -> str:
         """The `gic bench` invocation that reproduces this configuration."""
@@ -148,8 +149,11 @@ class MetricRunner:
         self.failed: dict[str, str] = {}
 
     def _compute(self, ref: np.ndarray, dist: np.ndarray, names: Sequence[str]) -> dict:
-        if self._fn is None:
-            from ..metrics import compute
+        if self._fn is None:  # outside the per-metric fallback: a broken install is not "NaN"
+            try:
+                from ..metrics import compute
+            except ImportError as exc:
+                raise BenchError(f"the metrics module cannot be loaded: {exc}") from exc
             self._fn = compute
         return self._fn(ref, dist, metrics=tuple(names), device=self.device)
 
@@ -166,6 +170,8 @@ class MetricRunner:
         try:
             values = self._compute(ref, dist, wanted)
             out.update({m: self._pick(values, m) for m in wanted})
+        except BenchError:
+            raise
         except Exception:  # find out which metric failed, keep the others
             for m in wanted:
                 try:
@@ -233,7 +239,6 @@ def run_bench(config: BenchConfig, *, metrics_fn: MetricsFn | None = None,
               log: Log = lambda s: print(s, file=sys.stderr)) -> dict[str, Any]:
     """Run (or resume) the benchmark and write every output into `config.out`; returns a summary."""
     from ..registry import create, names
-    from .speed import thread_budget
 
     codec_names = _check_config(config, names())
     images = list_images(config.data, config.limit)
@@ -243,23 +248,23 @@ def run_bench(config: BenchConfig, *, metrics_fn: MetricsFn | None = None,
     done = {(r["image"], r["codec"]) for r in rows}
     started = time.strftime("%Y-%m-%d %H:%M:%S")
 
-    with thread_budget(config.threads) as cpus:
-        options = {"device": config.device} if config.device else {}
-        codecs = {n: create(n, **options) for n in codec_names}
-        plans = {n: plan(c, config) for n, c in codecs.items()}
-        write_json(config.out / RUN_NAME, {
-            "command": config.command_line(), "started": started, "cpus": cpus,
-            "comparable": _comparable(config), "images": [p.name for p in images],
-            "plans": {n: [t.label for t in p] for n, p in plans.items()},
-        })
-        metrics = MetricRunner(config.metrics, config.device, metrics_fn)
-        todo = [(img, n) for img in images for n in codec_names if (img.name, n) not in done]
-        total = sum(len(plans[n]) for _, n in todo)
-        if len(todo) < len(images) * len(codec_names):
-            log(f"resuming: {len(images) * len(codec_names) - len(todo)} image/codec pairs done, "
-                f"{len(todo)} to go")
-        _sweep(config, codecs, plans, todo, total, rows, header, metrics)
-        speed_rows = _speed(config, codec_names, images, log) if config.speed else []
+    cpus = cpus_for(config.threads)  # what each codec call gets; the (untimed) metrics get all
+    options = {"device": config.device} if config.device else {}
+    codecs = {n: create(n, **options) for n in codec_names}
+    plans = {n: plan(c, config) for n, c in codecs.items()}
+    write_json(config.out / RUN_NAME, {
+        "command": config.command_line(), "started": started, "cpus": cpus,
+        "comparable": _comparable(config), "images": [p.name for p in images],
+        "plans": {n: [t.label for t in p] for n, p in plans.items()},
+    })
+    metrics = MetricRunner(config.metrics, config.device, metrics_fn)
+    todo = [(img, n) for img in images for n in codec_names if (img.name, n) not in done]
+    total = sum(len(plans[n]) for _, n in todo)
+    if len(todo) < len(images) * len(codec_names):
+        log(f"resuming: {len(images) * len(codec_names) - len(todo)} image/codec pairs done, "
+            f"{len(todo)} to go")
+    _sweep(config, codecs, plans, todo, total, rows, header, metrics)
+    speed_rows = _speed(config, codec_names, images, log) if config.speed else []
 
     return _publish(config, codecs, plans, rows, images, metrics.failed, speed_rows, cpus, log)
 
@@ -282,12 +287,13 @@ def _sweep(config: BenchConfig, codecs: dict[str, Codec], plans: dict[str, list[
             if name not in warmed:
                 first = plans[name][0]
                 q = first.quality if first.quality is not None else codec.default_quality
-                codec.decode(codec.encode(image, q))
+                with thread_budget(config.threads):
+                    codec.decode(codec.encode(image, q))
                 warmed.add(name)
             new = []
             for target in plans[name]:
                 new.append(measure_point(codec, image, target, config.repeat, metrics,
-                                         image_name=path.name))
+                                         image_name=path.name, threads=config.threads))
                 bar.update(1)
             rows.extend(new)  # the pair is recorded whole or not at all
             write_csv(config.out / CSV_NAME, header, rows)
@@ -295,14 +301,18 @@ def _sweep(config: BenchConfig, codecs: dict[str, Codec], plans: dict[str, list[
 
 def measure_point(codec: Codec, image: np.ndarray, target: Target, repeat: int,
                   metrics: Callable[[np.ndarray, np.ndarray], dict[str, float]], *,
-                  image_name: str = "") -> dict[str, Any]:
-    """Encode and decode `image` at one target and return its CSV row."""
-    if target.bpp is not None:
-        _, quality = codec.encode_to_bpp(image, target.bpp)  # the search itself is not timed
-    else:
-        quality = int(target.quality)
-    data, enc_s, enc_mb = _timed(lambda: codec.encode(image, quality), repeat)
-    decoded, dec_s, dec_mb = _timed(lambda: codec.decode(data), repeat)
+                  image_name: str = "", threads: int | None = None) -> dict[str, Any]:
+    """Encode and decode `image` at one target and return its CSV row.
+
+    Codec calls run on `threads` CPUs (see `speed.thread_budget`); the metrics afterwards on all.
+    """
+    with thread_budget(threads) if threads else nullcontext():
+        if target.bpp is not None:
+            _, quality = codec.encode_to_bpp(image, target.bpp)  # the search itself is not timed
+        else:
+            quality = int(target.quality)
+        data, enc_s, enc_mb = _timed(lambda: codec.encode(image, quality), repeat)
+        decoded, dec_s, dec_mb = _timed(lambda: codec.decode(data), repeat)
     if decoded.shape != image.shape:
         raise GicError(f"{codec.name} decoded a {decoded.shape[1]}x{decoded.shape[0]} image from "
                        f"a {image.shape[1]}x{image.shape[0]} one ({image_name})")

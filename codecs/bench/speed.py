@@ -39,6 +39,13 @@ def limit_threads(threads: int) -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else threads
 
 
+def cpus_for(threads: int) -> int:
+    """How many CPUs `limit_threads(threads)` leaves this process."""
+    if hasattr(os, "sched_getaffinity"):
+        return min(max(1, threads), len(os.sched_getaffinity(0)))
+    return max(1, threads)
+
+
 @contextmanager
 def thread_budget(threads: int) -> Iterator[int]:
     """`limit_threads` for the duration of a block, restoring CPUs, env and torch afterwards."""
