@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..imageio import load_image
 from .records import BenchError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".ppm", ".bmp", ".tif", ".tiff", ".webp")
@@ -28,18 +29,8 @@ def list_images(folder: Path, limit: int | None = None) -> list[Path]:
 
 
 def load_rgb(path: Path) -> np.ndarray:
-    """An image file as RGB uint8 HxWx3 (alpha and palettes flattened the way viewers show them)."""
-    try:
-        from ..imageio import load_image  # the project's loader, when it is there
-    except ImportError:
-        load_image = None
-    if load_image is not None:
-        return np.ascontiguousarray(load_image(path))
-    try:
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
-    except (OSError, ValueError) as exc:
-        raise BenchError(f"cannot read image {path}: {exc}") from None
+    """An image file as RGB uint8 HxWx3, read the way the rest of gic reads it."""
+    return load_image(path)
 
 
 def speed_image(image: np.ndarray, size: tuple[int, int] = SPEED_SIZE) -> np.ndarray:
