@@ -19,6 +19,12 @@ LABELS = {"psnr-rgb": "PSNR RGB (dB) ↑", "ms-ssim": "MS-SSIM ↑", "lpips": "L
 _VARIANT = re.compile(r"^(.*?)-x(\d+)$")  # "avif-x4": AVIF at a quarter of the resolution
 
 
+def plotting_available() -> bool:
+    """Whether matplotlib can be imported (checked without importing it)."""
+    import importlib.util
+    return importlib.util.find_spec("matplotlib") is not None
+
+
 def _pyplot():
     try:
         import matplotlib

@@ -106,9 +106,9 @@ def write_report(config: "BenchConfig", summary: dict[str, Any], cpus: int) -> s
             f"- Timing: median of {config.repeat} run(s) per point after one untimed warm-up per "
             f"codec; speed table: median of {config.speed_repeat} runs in a fresh process per "
             "codec.", ""]
-    if summary["failed_metrics"]:
-        out += ["**Metrics that could not be computed (recorded as NaN / null):**", ""]
-        out += [f"- {m}: {why}" for m, why in summary["failed_metrics"].items()] + [""]
+    if summary["not_computed"]:
+        out += ["**Not computed (metrics recorded as NaN / null):**", ""]
+        out += [f"- {m}: {why}" for m, why in summary["not_computed"].items()] + [""]
     out += [f"## BD-rate against {config.anchor}", "",
             "Bjøntegaard delta rate on the averaged curves (PCHIP of log-rate over the metric "
             "interval both curves cover). Negative: fewer bits than the anchor for the same "

@@ -24,6 +24,7 @@ from ..errors import GicError
 from .bdrate import BDRateError, bd_rate, higher_is_better
 from .images import list_images, load_rgb, speed_image
 from .memory import PeakRSS
+from .plots import plotting_available
 from .records import (METRIC_KEYS, BenchError, average_results, columns, read_csv, write_csv,
                       write_json)
 from .speed import cpus_for, thread_budget
@@ -402,7 +403,10 @@ def _publish(config: BenchConfig, codecs: dict[str, Codec], plans: dict[str, lis
         write_json(config.out / "speed.json", {"threads": config.threads, "cpus": cpus,
                                                "anchor": config.anchor, "results": speed_rows})
     plots = []
-    if config.plots:
+    if config.plots and not plotting_available():
+        log("plots skipped: matplotlib is not installed (pip install matplotlib)")
+        failed = {**failed, "plots": "skipped: matplotlib is not installed"}
+    elif config.plots:
         from .plots import plot_rd, plot_speed
         n = len({r["image"] for r in used})
         for m in config.metrics:
@@ -413,7 +417,7 @@ def _publish(config: BenchConfig, codecs: dict[str, Codec], plans: dict[str, lis
                                      title=f"768x512, median of {config.speed_repeat}, "
                                            f"{config.threads} thread(s)"):
             plots.append(config.out / "plots" / "speed.png")
-    summary = {"curves": curves, "bd_rate": table, "speed": speed_rows, "failed_metrics": failed,
+    summary = {"curves": curves, "bd_rate": table, "speed": speed_rows, "not_computed": failed,
                "plots": plots, "rows": len(used), "images": len({r["image"] for r in used}),
                "config": config}
     text = write_report(config, summary, cpus)
