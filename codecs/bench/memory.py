@@ -25,8 +25,20 @@ def current_rss_mb() -> float:
 
 
 def max_rss_mb() -> float:
-    """The process's peak resident set size so far, in MiB (ru_maxrss: KiB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """This process's peak resident set size so far, in MiB.
+
+    Reads the kernel's VmHWM (per address space, so it starts afresh at exec). Not ru_maxrss where
+    VmHWM exists: on Linux a child's ru_maxrss includes its parent's RSS at fork time, which would
+    bill a large benchmark process to every codec it spawns.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 2**10  # kB
+    except (OSError, ValueError, IndexError):
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 

@@ -53,16 +53,17 @@ def bd_markdown(table: dict[str, dict], anchor: str, metrics: list[str]) -> str:
 
 def speed_markdown(rows: list[dict], anchor: str) -> str:
     lines = [f"| codec | quality | bpp | encode (ms) | decode (ms) | encode / {anchor} | "
-             f"decode / {anchor} | peak RSS (MiB) |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             f"decode / {anchor} | peak RSS (MiB) | codec's share (MiB) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['codec']} | failed: {r['error']} | | | | | | |")
+            lines.append(f"| {r['codec']} | failed: {r['error']} | | | | | | | |")
             continue
         ratio = (lambda v: "n/a" if v is None else f"{v:.2f}x")
         lines.append(f"| {r['codec']} | {r['quality']} | {r['bpp']:.3f} | "
                      f"{r['encoding_time'] * 1000:.1f} | {r['decoding_time'] * 1000:.1f} | "
                      f"{ratio(r['encoding_ratio'])} | {ratio(r['decoding_ratio'])} | "
-                     f"{r['peak_rss_mb']:.0f} |")
+                     f"{r['peak_rss_mb']:.0f} | {r['codec_rss_mb']:.0f} |")
     return "\n".join(lines)
 
 
@@ -130,7 +131,8 @@ def write_report(config: "BenchConfig", summary: dict[str, Any], cpus: int) -> s
                 f"{config.threads} CPU(s) (so Pillow's encoders and torch size their thread pools to "
                 f"it): one untimed search/warm-up, then the median of {config.speed_repeat} encodes "
                 f"and {config.speed_repeat} decodes. Peak RSS is the process's kernel high-water "
-                "mark (`ru_maxrss`), interpreter and libraries included. Ratios are against "
+                "mark (VmHWM), interpreter and libraries included; the codec's share is what it "
+                "added after they and the image were loaded (model, buffers). Ratios are against "
                 f"{config.anchor} timed in the same run.", "", speed_text, ""]
         if (plot_dir / "speed.png").exists():
             out += ["![speed](plots/speed.png)", ""]

@@ -5,7 +5,9 @@ against the next).
 Method: the child is pinned to `threads` CPUs (so libraries that size their thread pool from the
 CPUs they may use, like libavif through Pillow, and torch, get the same budget), finds the quality
 closest to the target bpp (untimed; it doubles as warm-up), decodes once more to warm up, then times
-`repeat` encodes and `repeat` decodes and reports the medians and the process's peak RSS.
+`repeat` encodes and `repeat` decodes and reports the medians, the process's peak RSS (kernel
+high-water mark) and how much of it came after the interpreter, libraries and image were loaded
+(the codec's model and working memory).
 Run as `python -m gic.codecs.bench.speed --codec NAME --image PNG ...`; prints one JSON line.
 """
 from __future__ import annotations
@@ -83,9 +85,9 @@ def _child(argv: list[str] | None = None) -> int:
     from .memory import current_rss_mb, max_rss_mb
 
     image = load_rgb(Path(a.image))
+    base_rss = current_rss_mb()  # interpreter, numpy, Pillow and the image: before any codec
     codec = create(a.codec, **({"device": a.device} if a.device else {}))
     limit_threads(a.threads)  # again: creating the codec may have imported torch
-    base_rss = current_rss_mb()
     data, quality = codec.encode_to_bpp(image, a.bpp)
     out = codec.decode(data)
     if out.shape != image.shape:
@@ -107,6 +109,7 @@ def _child(argv: list[str] | None = None) -> int:
         "encoding_time": statistics.median(enc), "decoding_time": statistics.median(dec),
         "encoding_times": enc, "decoding_times": dec,
         "peak_rss_mb": max_rss_mb(), "base_rss_mb": base_rss,
+        "codec_rss_mb": max_rss_mb() - base_rss,
         "cpus": cpus, "torch_threads": torch_threads,
     }))
     return 0

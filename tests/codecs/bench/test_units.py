@@ -137,3 +137,15 @@ def test_thread_budget_pins_and_restores():
         assert cpus == 1 and len(os.sched_getaffinity(0)) == 1
         assert os.environ["OMP_NUM_THREADS"] == "1"
     assert os.sched_getaffinity(0) == before and os.environ.get("OMP_NUM_THREADS") == env
+
+
+def test_child_peak_rss_does_not_include_parent(tmp_path):
+    # A fresh process must not be billed for its parent's memory (Linux ru_maxrss would be).
+    import subprocess
+    import sys
+    block = np.ones(160 * 2**20 // 8)  # the parent holds 160 MiB
+    code = "from gic.codecs.bench.memory import max_rss_mb; print(max_rss_mb())"
+    child = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                 check=True).stdout)
+    assert 5 < child < 120
+    del block
