@@ -1,0 +1,482 @@
+"""Side-by-side comparison of two encodes of the original: split divider, synced panes, difference."""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QFormLayout, QGraphicsItem,
+                               QGraphicsLineItem, QGraphicsPixmapItem, QGraphicsRectItem, QGroupBox,
+                               QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QSplitter,
+                               QStackedWidget, QToolButton, QVBoxLayout, QWidget)
+
+from . import jobs
+from .encode_dialog import CodecInfo
+from .image_view import ImageView
+from .qimage import rgb_to_qimage
+from .workers import JobRunner
+
+DIFF_GAIN = 4
+
+
+class SplitView(ImageView):
+    """Left image left of a draggable vertical divider, right image right of it."""
+
+    split_changed = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._clip = QGraphicsRectItem()
+        self._clip.setPen(QPen(Qt.PenStyle.NoPen))
+        self._clip.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, True)
+        self._clip.setZValue(0.5)
+        self._right_item = QGraphicsPixmapItem(self._clip)
+        self.scene().addItem(self._clip)
+        pen = QPen(QColor(255, 255, 255, 230), 2)
+        pen.setCosmetic(True)
+        self._line = QGraphicsLineItem()
+        self._line.setPen(pen)
+        self._line.setZValue(5)
+        self.scene().addItem(self._line)
+        self._split = 0.5
+        self._dragging = False
+        self.labels = ("", "")
+
+    def set_images(self, left: np.ndarray | None, right: np.ndarray | None, *, fit: bool | None = None) -> None:
+        base = left if left is not None else right
+        self.set_image(base, fit=fit)
+        if right is not None and left is not None:
+            self._right_item.setPixmap(QPixmap.fromImage(rgb_to_qimage(right)))
+            self._right_item.setVisible(True)
+        else:
+            self._right_item.setVisible(False)
+        self._layout_split()
+
+    def split(self) -> float:
+        return self._split
+
+    def set_split(self, fraction: float) -> None:
+        self._split = float(min(1.0, max(0.0, fraction)))
+        self._layout_split()
+        self.split_changed.emit(self._split)
+
+    def _layout_split(self) -> None:
+        img = self.image()
+        if img is None:
+            self._line.setVisible(False)
+            return
+        h, w = img.shape[:2]
+        x = self._split * w
+        self._clip.setRect(QRectF(x, 0, w - x, h))
+        self._line.setLine(x, 0, x, h)
+        self._line.setVisible(True)
+        self._right_item.setTransformationMode(
+            Qt.TransformationMode.FastTransformation if self.zoom() >= 1 else Qt.TransformationMode.SmoothTransformation)
+        self.viewport().update()
+
+    def _apply_zoom(self, zoom: float, anchor_under_mouse: bool) -> None:
+        super()._apply_zoom(zoom, anchor_under_mouse)
+        if hasattr(self, "_right_item"):
+            self._layout_split()
+
+    def _near_divider(self, event: QMouseEvent) -> bool:
+        img = self.image()
+        if img is None:
+            return False
+        x_view = self.mapFromScene(QPointF(self._split * img.shape[1], 0)).x()
+        return abs(event.position().x() - x_view) <= 8
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton and self._near_divider(event):
+            self._dragging = True
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        img = self.image()
+        if self._dragging and img is not None:
+            x = self.mapToScene(event.position().toPoint()).x()
+            self.set_split(x / img.shape[1])
+            event.accept()
+            return
+        if img is not None and not (event.buttons() & Qt.MouseButton.LeftButton):
+            self.viewport().setCursor(Qt.CursorShape.SplitHCursor if self._near_divider(event)
+                                      else Qt.CursorShape.OpenHandCursor)
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._dragging and event.button() == Qt.MouseButton.LeftButton:
+            self._dragging = False
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        super().drawForeground(painter, rect)
+        if self.image() is None:
+            return
+        painter.save()
+        painter.resetTransform()
+        font = QFont(self.font())
+        font.setBold(True)
+        painter.setFont(font)
+        fm = painter.fontMetrics()
+        vp = self.viewport().rect()
+        for text, left in ((self.labels[0], True), (self.labels[1], False)):
+            if not text:
+                continue
+            tw = fm.horizontalAdvance(text) + 16
+            r = QRectF(8 if left else vp.width() - tw - 8, 8, tw, fm.height() + 8)
+            painter.fillRect(r, QColor(0, 0, 0, 160))
+            painter.setPen(QColor(255, 255, 255))
+            painter.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
+
+
+class SidePanel(QGroupBox):
+    """One side: codec, quality or target bpp, and the measured size, bpp, PSNR, LPIPS."""
+
+    encode_requested = Signal()
+    match_requested = Signal()
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        self._infos: dict[str, CodecInfo] = {}
+        self.codec_combo = QComboBox()
+        self.mode_combo = QComboBox()
+        self.mode_combo.addItems(["Quality", "Target bpp"])
+        self.quality_spin = QSpinBox()
+        self.bpp_spin = QDoubleSpinBox()
+        self.bpp_spin.setRange(0.005, 24.0)
+        self.bpp_spin.setDecimals(3)
+        self.bpp_spin.setSingleStep(0.05)
+        self.bpp_spin.setValue(0.25)
+        self.encode_button = QPushButton("Encode")
+        self.match_button = QPushButton("Match other side's bpp")
+        self.match_button.setToolTip("Search this codec's quality for the other side's bitrate")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(8)
+        self.progress.hide()
+        self.result_label = QLabel("–")
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.result_label.setMinimumWidth(260)
+
+        self.codec_combo.currentIndexChanged.connect(self._on_codec)
+        self.mode_combo.currentIndexChanged.connect(self._on_mode)
+        self.encode_button.clicked.connect(self.encode_requested)
+        self.match_button.clicked.connect(self.match_requested)
+        form = QFormLayout()
+        form.addRow("Codec", self.codec_combo)
+        row = QHBoxLayout()
+        row.addWidget(self.mode_combo)
+        row.addWidget(self.quality_spin, 1)
+        row.addWidget(self.bpp_spin, 1)
+        form.addRow("Setting", row)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.encode_button)
+        buttons.addWidget(self.match_button)
+        outer = QHBoxLayout(self)
+        left = QVBoxLayout()
+        left.addLayout(form)
+        left.addLayout(buttons)
+        left.addWidget(self.progress)
+        outer.addLayout(left, 3)
+        outer.addWidget(self.result_label, 2)
+        self._on_mode()
+
+    def set_codecs(self, infos: list[CodecInfo], preferred: list[str]) -> None:
+        current = self.codec_combo.currentData()
+        self._infos = {i.name: i for i in infos}
+        self.codec_combo.blockSignals(True)
+        self.codec_combo.clear()
+        for i in infos:
+            self.codec_combo.addItem(i.name, i.name)
+        self.codec_combo.blockSignals(False)
+        for name in ([current] if current else []) + preferred:
+            if name in self._infos:
+                self.codec_combo.setCurrentIndex(self.codec_combo.findData(name))
+                break
+        self._on_codec()
+
+    def set_codec(self, name: str) -> None:
+        self.codec_combo.setCurrentIndex(self.codec_combo.findData(name))
+
+    @Slot()
+    def _on_codec(self) -> None:
+        info = self._infos.get(self.codec_combo.currentData())
+        if info is None:
+            return
+        lo, hi = info.quality_range
+        self.quality_spin.setRange(lo, hi)
+        self.quality_spin.setValue(min(hi, max(lo, info.default_quality)))
+
+    @Slot()
+    def _on_mode(self) -> None:
+        q = self.mode_combo.currentIndex() == 0
+        self.quality_spin.setVisible(q)
+        self.bpp_spin.setVisible(not q)
+
+    def set_target_bpp(self, bpp: float) -> None:
+        self.mode_combo.setCurrentIndex(1)
+        self.bpp_spin.setValue(bpp)
+
+    def set_quality(self, q: int) -> None:
+        self.mode_combo.setCurrentIndex(0)
+        self.quality_spin.setValue(q)
+
+    def request(self, device: str) -> jobs.EncodeRequest:
+        name = self.codec_combo.currentData()
+        if self.mode_combo.currentIndex() == 0:
+            return jobs.EncodeRequest(codec=name, quality=self.quality_spin.value(), device=device)
+        return jobs.EncodeRequest(codec=name, bpp=self.bpp_spin.value(), device=device)
+
+    def show_result(self, res: jobs.SideResult | None, message: str = "") -> None:
+        if res is None:
+            self.result_label.setText(message or "–")
+            return
+        e, m = res.encode, res.metrics
+        lines = [f"<b>{e.request.codec}</b> at quality {e.quality}",
+                 f"File size: {len(e.data):,} bytes", f"bpp: {e.bpp:.4f}"]
+        lines.append(f"PSNR: {m['psnr']:.2f} dB" if "psnr" in m else "PSNR: –")
+        lines.append(f"LPIPS: {m['lpips']:.4f}" if "lpips" in m else "LPIPS: –")
+        lines.append(f"encode {e.seconds:.2f} s")
+        self.result_label.setText("<br>".join(lines))
+
+
+class CompareWidget(QWidget):
+    """Encodes the original with two settings and shows them split, side by side or as a difference."""
+
+    sides_changed = Signal()
+    side_finished = Signal(int)  # 0 left, 1 right
+
+    def __init__(self, window, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.window_ = window
+        self.original: np.ndarray | None = None
+        self.original_name: str | None = None
+        self.results: list[jobs.SideResult | None] = [None, None]
+        self._pending_match: int | None = None
+        self.runners = [JobRunner("compare-left", self), JobRunner("compare-right", self)]
+
+        self.split_view = SplitView()
+        self.pane_a, self.pane_b = ImageView(), ImageView()
+        panes = QSplitter(Qt.Orientation.Horizontal)
+        panes.addWidget(self.pane_a)
+        panes.addWidget(self.pane_b)
+        panes.setHandleWidth(3)
+        self.diff_view = ImageView()
+        self._syncing = False
+        self.pane_a.view_changed.connect(lambda: self._sync(self.pane_a, self.pane_b))
+        self.pane_b.view_changed.connect(lambda: self._sync(self.pane_b, self.pane_a))
+        self.placeholder = QLabel("Open an image, or attach the original of a .gic file, to compare codecs on it.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setStyleSheet("color: #bbb; font-size: 15px; background: #303034;")
+        self.stack = QStackedWidget()
+        for w in (self.placeholder, self.split_view, panes, self.diff_view):
+            self.stack.addWidget(w)
+        self.stack.setCurrentWidget(self.placeholder)
+
+        self.mode_buttons: dict[str, QToolButton] = {}
+        group = QButtonGroup(self)
+        mode_row = QHBoxLayout()
+        mode_row.addWidget(QLabel("View:"))
+        for key, label, tip in (("split", "Split", "One view with a draggable divider"),
+                                ("panes", "Side by side", "Two panes with synced zoom and pan"),
+                                ("diff", f"Difference ×{DIFF_GAIN}", "Absolute difference of the two sides")):
+            b = QToolButton()
+            b.setText(label)
+            b.setToolTip(tip)
+            b.setCheckable(True)
+            b.clicked.connect(functools.partial(self.set_mode, key))
+            group.addButton(b)
+            mode_row.addWidget(b)
+            self.mode_buttons[key] = b
+        self.mode_buttons["split"].setChecked(True)
+        self._mode = "split"
+        mode_row.addStretch(1)
+        self.readout = QLabel("")
+        mode_row.addWidget(self.readout)
+        for v in (self.split_view, self.pane_a, self.pane_b, self.diff_view):
+            v.hovered.connect(self._on_hover)
+
+        self.sides = [SidePanel("Left (A)"), SidePanel("Right (B)")]
+        for i, side in enumerate(self.sides):
+            side.encode_requested.connect(functools.partial(self.encode_side, i))
+            side.match_requested.connect(functools.partial(self.match_bpp, i))
+            r = self.runners[i]
+            r.finished.connect(functools.partial(self._on_side_done, i))
+            r.failed.connect(functools.partial(self._on_side_failed, i))
+            r.progress.connect(functools.partial(self._on_side_progress, i))
+            r.busy_changed.connect(functools.partial(self._on_side_busy, i))
+        sides_row = QHBoxLayout()
+        sides_row.addWidget(self.sides[0])
+        sides_row.addWidget(self.sides[1])
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(mode_row)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(sides_row)
+        self._update_enabled()
+
+    # -- inputs ---------------------------------------------------------------------------------------
+    def set_codecs(self, infos: list[CodecInfo]) -> None:
+        names = [i.name for i in infos]
+        learned = [n for n in names if n == "progic"]
+        self.sides[0].set_codecs(infos, learned + ["webp", "avif"] + names)
+        self.sides[1].set_codecs(infos, ["jpeg"] + names[1:] + names)
+        self._update_enabled()
+
+    def set_original(self, image: np.ndarray | None, name: str | None) -> None:
+        if image is self.original:
+            return
+        for r in self.runners:
+            r.cancel()
+        self.original, self.original_name = image, name
+        self.results = [None, None]
+        for s in self.sides:
+            s.show_result(None)
+        self._show()
+        self._update_enabled()
+        self.sides_changed.emit()
+        if image is not None and self.isVisible():
+            self.activate()
+
+    def activate(self) -> None:
+        """The tab became visible: encode both sides once with their current settings."""
+        if self.original is None or not self.sides[0].codec_combo.count():
+            return
+        for i in (0, 1):
+            if self.results[i] is None and not self.runners[i].is_busy():
+                self.encode_side(i)
+
+    # -- encoding -------------------------------------------------------------------------------------
+    def encode_side(self, i: int, req: jobs.EncodeRequest | None = None) -> int | None:
+        if self.original is None:
+            return None
+        req = req or self.sides[i].request(self.window_.device())
+        self.sides[i].show_result(None, f"Encoding with {req.codec}…")
+        return self.runners[i].submit(functools.partial(jobs.compare_side_job, original=self.original, req=req))
+
+    def match_bpp(self, i: int) -> int | None:
+        """Set side i's target bpp to the other side's measured bpp and encode it."""
+        other = self.results[1 - i]
+        if other is None:
+            self._pending_match = i
+            self.encode_side(1 - i)
+            return None
+        self.sides[i].set_target_bpp(round(other.encode.bpp, 3))
+        return self.encode_side(i)
+
+    def _on_side_done(self, i: int, _job: int, result: object) -> None:
+        self.results[i] = result
+        self.sides[i].show_result(result)
+        self._show()
+        self.sides_changed.emit()
+        self.side_finished.emit(i)
+        if self._pending_match is not None and self._pending_match == 1 - i:
+            j, self._pending_match = self._pending_match, None
+            self.match_bpp(j)
+
+    def _on_side_failed(self, i: int, _job: int, message: str) -> None:
+        self.sides[i].show_result(None, f"<span style='color:#e05050'>Failed: {message}</span>")
+        self.side_finished.emit(i)
+
+    def _on_side_progress(self, i: int, _job: int, fraction: float) -> None:
+        self.sides[i].progress.setValue(int(1000 * fraction))
+
+    def _on_side_busy(self, i: int, busy: bool) -> None:
+        self.sides[i].progress.setVisible(busy)
+        self.sides[i].progress.setValue(0)
+
+    def points(self) -> list[tuple[str, float, float | None, float | None]]:
+        """(label, bpp, LPIPS, PSNR) of each encoded side, for the RD plot."""
+        out = []
+        for label, r in zip(("A", "B"), self.results):
+            if r is not None:
+                out.append((f"{label}: {r.encode.request.codec}", r.encode.bpp, r.metrics.get("lpips"),
+                            r.metrics.get("psnr")))
+        return out
+
+    # -- display --------------------------------------------------------------------------------------
+    def set_mode(self, mode: str) -> None:
+        self._mode = mode
+        self.mode_buttons[mode].setChecked(True)
+        self._show()
+
+    def mode(self) -> str:
+        return self._mode
+
+    def images(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        a = self.results[0].image if self.results[0] is not None else None
+        b = self.results[1].image if self.results[1] is not None else None
+        return a, b
+
+    def _labels(self) -> tuple[str, str]:
+        out = []
+        for label, r in zip(("A", "B"), self.results):
+            out.append("" if r is None else f"{label}: {r.encode.request.codec} · {r.encode.bpp:.3f} bpp")
+        return out[0], out[1]
+
+    def _show(self) -> None:
+        if self.original is None:
+            self.stack.setCurrentWidget(self.placeholder)
+            return
+        a, b = self.images()
+        a_ = a if a is not None else self.original
+        b_ = b if b is not None else self.original
+        if self._mode == "split":
+            first = self.split_view.image() is None
+            self.split_view.labels = self._labels()
+            self.split_view.set_images(a_, b_, fit=True if first else None)
+            self.stack.setCurrentWidget(self.split_view)
+        elif self._mode == "panes":
+            first = self.pane_a.image() is None
+            self.pane_a.set_image(a_, fit=True if first else None)
+            self.pane_b.set_image(b_, fit=True if first else None)
+            self.stack.setCurrentWidget(self.stack.widget(2))
+            self._sync(self.pane_a, self.pane_b)
+        else:
+            diff = np.clip(np.abs(a_.astype(np.int16) - b_.astype(np.int16)) * DIFF_GAIN, 0, 255).astype(np.uint8)
+            self.diff_view.set_image(diff, fit=True if self.diff_view.image() is None else None)
+            self.stack.setCurrentWidget(self.diff_view)
+
+    def _sync(self, src: ImageView, dst: ImageView) -> None:
+        if self._syncing or src.image() is None or dst.image() is None:
+            return
+        self._syncing = True
+        try:
+            zoom, center = src.view_state()
+            dst.set_view_state(zoom, center)
+        finally:
+            self._syncing = False
+
+    @Slot(int, int)
+    def _on_hover(self, x: int, y: int) -> None:
+        a, b = self.images()
+        if x < 0 or a is None or b is None or self.original is None:
+            self.readout.setText("")
+            return
+        o = self.original[y, x]
+        self.readout.setText(f"x {x} y {y}   orig {tuple(int(v) for v in o)}   "
+                             f"A {tuple(int(v) for v in a[y, x])}   B {tuple(int(v) for v in b[y, x])}")
+
+    def _update_enabled(self) -> None:
+        ok = self.original is not None and self.sides[0].codec_combo.count() > 0
+        for s in self.sides:
+            s.setEnabled(ok)
+
+    # -- lifetime -------------------------------------------------------------------------------------
+    def cancel(self) -> None:
+        for r in self.runners:
+            r.cancel()
+
+    def is_busy(self) -> bool:
+        return any(r.is_busy() for r in self.runners)
+
+    def shutdown(self) -> None:
+        for r in self.runners:
+            r.shutdown()

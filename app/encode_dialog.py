@@ -1,0 +1,119 @@
+"""The re-encode dialog: codec, quality or target bpp, background quality outside the ROI, device."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel,
+                               QRadioButton, QSpinBox, QHBoxLayout, QWidget)
+
+from .jobs import EncodeRequest
+
+
+class CodecInfo:
+    """What the dialog needs to know about a codec, read once in a worker-free way."""
+
+    def __init__(self, name: str, quality_range: tuple[int, int], default_quality: int,
+                 supports_roi: bool, description: str = "") -> None:
+        self.name = name
+        self.quality_range = quality_range
+        self.default_quality = default_quality
+        self.supports_roi = supports_roi
+        self.description = description
+
+
+class EncodeDialog(QDialog):
+    """Asks how to encode; `request()` builds the EncodeRequest (the ROI is added by the caller)."""
+
+    def __init__(self, codecs: list[CodecInfo], devices: list[str], *, current_codec: str | None = None,
+                 device: str = "cpu", has_roi: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Re-encode")
+        self._codecs = {c.name: c for c in codecs}
+        self.codec_combo = QComboBox()
+        for c in codecs:
+            self.codec_combo.addItem(c.name + ("  (ROI)" if c.supports_roi else ""), c.name)
+            if c.description:
+                self.codec_combo.setItemData(self.codec_combo.count() - 1, c.description,
+                                             Qt.ItemDataRole.ToolTipRole)
+        self.quality_radio = QRadioButton("Quality")
+        self.bpp_radio = QRadioButton("Target bpp")
+        self.quality_radio.setChecked(True)
+        self.quality_spin = QSpinBox()
+        self.bpp_spin = QDoubleSpinBox()
+        self.bpp_spin.setRange(0.005, 24.0)
+        self.bpp_spin.setDecimals(3)
+        self.bpp_spin.setSingleStep(0.05)
+        self.bpp_spin.setValue(0.25)
+        self.background_spin = QSpinBox()
+        self.background_spin.setSpecialValueText("codec default")
+        self.device_combo = QComboBox()
+        for d in devices:
+            self.device_combo.addItem(d)
+        if device in devices:
+            self.device_combo.setCurrentText(device)
+        self.roi_note = QLabel()
+        self.roi_note.setWordWrap(True)
+        self._has_roi = has_roi
+
+        q_row = QHBoxLayout()
+        q_row.addWidget(self.quality_radio)
+        q_row.addWidget(self.quality_spin, 1)
+        b_row = QHBoxLayout()
+        b_row.addWidget(self.bpp_radio)
+        b_row.addWidget(self.bpp_spin, 1)
+        form = QFormLayout(self)
+        form.addRow("Codec", self.codec_combo)
+        form.addRow(q_row)
+        form.addRow(b_row)
+        form.addRow("Background quality (outside ROI)", self.background_spin)
+        form.addRow("Device", self.device_combo)
+        form.addRow(self.roi_note)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Encode")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+        self.codec_combo.currentIndexChanged.connect(self._on_codec)
+        self.quality_radio.toggled.connect(self._on_mode)
+        if current_codec in self._codecs:
+            self.codec_combo.setCurrentIndex(self.codec_combo.findData(current_codec))
+        self._on_codec()
+        self._on_mode()
+
+    def codec_info(self) -> CodecInfo:
+        return self._codecs[self.codec_combo.currentData()]
+
+    @Slot()
+    def _on_codec(self) -> None:
+        info = self.codec_info()
+        lo, hi = info.quality_range
+        self.quality_spin.setRange(lo, hi)
+        self.quality_spin.setValue(min(hi, max(lo, info.default_quality)))
+        # The background quality spin starts one below the range: that value means "codec default".
+        self.background_spin.setRange(lo - 1, hi)
+        self.background_spin.setValue(lo - 1)
+        uses_roi = info.supports_roi and self._has_roi
+        self.background_spin.setEnabled(uses_roi)
+        if not self._has_roi:
+            self.roi_note.setText("No ROI painted: the whole image gets the same quality.")
+        elif info.supports_roi:
+            self.roi_note.setText("The painted ROI gets the quality above; the rest the background quality.")
+        else:
+            self.roi_note.setText(f"{info.name} cannot use an ROI: it will be ignored.")
+
+    @Slot()
+    def _on_mode(self) -> None:
+        q = self.quality_radio.isChecked()
+        self.quality_spin.setEnabled(q)
+        self.bpp_spin.setEnabled(not q)
+
+    def request(self) -> EncodeRequest:
+        info = self.codec_info()
+        bg = self.background_spin.value()
+        return EncodeRequest(
+            codec=info.name,
+            quality=self.quality_spin.value() if self.quality_radio.isChecked() else None,
+            bpp=None if self.quality_radio.isChecked() else self.bpp_spin.value(),
+            background_quality=None if bg < info.quality_range[0] else bg,
+            device=self.device_combo.currentText(),
+        )

@@ -1,0 +1,170 @@
+"""The progressive-layer panel: a slider over decoded layers, a per-layer table and a bpp–LPIPS chart."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QHeaderView, QLabel, QSlider, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+COLUMNS = ("Layer", "Bits", "bpp", "PSNR", "LPIPS")
+
+
+def _fmt(v: float | None, spec: str) -> str:
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
+
+
+class LayerPanel(QWidget):
+    layer_selected = Signal(int)  # 1-based layer the user chose
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(1, 1)
+        self.slider.setEnabled(False)
+        self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.slider.setToolTip("Show any decoded layer ([ and ])")
+        self.slider.valueChanged.connect(self._on_slider)
+        self.layer_label = QLabel("No layers")
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._on_table_selection)
+        self.table.setMinimumHeight(120)
+
+        self.plot = pg.PlotWidget()
+        self.plot.setBackground("#1e1e22")
+        self.plot.setLabel("bottom", "bpp")
+        self.plot.setLabel("left", "LPIPS (lower is better)")
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.plot.setMinimumHeight(160)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self._curve = self.plot.plot([], [], pen=pg.mkPen("#4fa3ff", width=2), symbol="o", symbolSize=6,
+                                     symbolBrush="#4fa3ff")
+        self._current = self.plot.plot([], [], pen=None, symbol="o", symbolSize=12,
+                                       symbolBrush=None, symbolPen=pg.mkPen("#ffcc33", width=2))
+        self.plot_note = QLabel("")
+        self.plot_note.setWordWrap(True)
+
+        top = QGridLayout()
+        top.addWidget(QLabel("Layer"), 0, 0)
+        top.addWidget(self.slider, 0, 1)
+        top.addWidget(self.layer_label, 1, 0, 1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 2)
+        layout.addWidget(self.plot, 2)
+        layout.addWidget(self.plot_note)
+        self._pixels = 1
+        self._rows: dict[int, dict] = {}
+        self._num_layers = 0
+        self._syncing = False
+
+    # -- content ----------------------------------------------------------------------------------
+    def reset(self, num_layers: int = 0, pixels: int = 1) -> None:
+        self._rows.clear()
+        self._num_layers = num_layers
+        self._pixels = max(1, pixels)
+        self.table.setRowCount(0)
+        self.slider.setEnabled(False)
+        self.slider.setRange(1, max(1, num_layers))
+        self.slider.setTickInterval(1)
+        self.layer_label.setText("No layers" if not num_layers else f"0 of {num_layers} layers decoded")
+        self._refresh_plot()
+
+    def add_layer(self, layer: int, bits: int) -> None:
+        self._rows[layer] = {"bits": bits, "bpp": bits / self._pixels}
+        row = len(self._rows) - 1
+        self.table.setRowCount(len(self._rows))
+        self._set_row(row, layer)
+        self.slider.setEnabled(len(self._rows) > 1)
+        self.slider.setRange(1, max(self._rows))
+        self._refresh_plot()
+
+    def set_metrics(self, layer: int, values: dict) -> None:
+        if layer not in self._rows:
+            return
+        self._rows[layer].update(psnr=values.get("psnr"), lpips=values.get("lpips"))
+        self._set_row(sorted(self._rows).index(layer), layer)
+        self._refresh_plot()
+
+    def metrics(self, layer: int) -> dict:
+        return dict(self._rows.get(layer, {}))
+
+    def layers(self) -> list[int]:
+        return sorted(self._rows)
+
+    def _set_row(self, row: int, layer: int) -> None:
+        r = self._rows[layer]
+        cells = (str(layer), f"{r['bits']:,}", f"{r['bpp']:.4f}", _fmt(r.get("psnr"), ".2f"),
+                 _fmt(r.get("lpips"), ".4f"))
+        for col, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(row, col, item)
+
+    def _refresh_plot(self) -> None:
+        pts = [(r["bpp"], r["lpips"]) for _, r in sorted(self._rows.items()) if r.get("lpips") is not None]
+        if pts:
+            x, y = np.array(pts).T
+            self._curve.setData(x, y)
+            self.plot_note.setText("")
+        else:
+            self._curve.setData([], [])
+            self.plot_note.setText("Open or attach the original to see quality per layer."
+                                   if self._rows else "")
+        self._mark_current()
+
+    def _mark_current(self) -> None:
+        r = self._rows.get(self.slider.value())
+        if r and r.get("lpips") is not None:
+            self._current.setData([r["bpp"]], [r["lpips"]])
+        else:
+            self._current.setData([], [])
+
+    # -- selection --------------------------------------------------------------------------------
+    def current_layer(self) -> int:
+        return self.slider.value() if self._rows else 0
+
+    def select_layer(self, layer: int) -> None:
+        """Move the slider (and table) to `layer` and tell listeners."""
+        self.slider.setValue(layer)
+        self._on_slider(self.slider.value())
+
+    def show_progress(self, decoded: int, total: int, partial: bool) -> None:
+        text = f"Layer {self.current_layer()} of {decoded} decoded"
+        if total and decoded < total:
+            text += f" ({total} in file)" if partial else f" / {total}"
+        self.layer_label.setText(text)
+
+    @Slot(int)
+    def _on_slider(self, value: int) -> None:
+        if self._syncing:
+            return
+        self._syncing = True
+        try:
+            layers = sorted(self._rows)
+            if value in self._rows:
+                self.table.selectRow(layers.index(value))
+        finally:
+            self._syncing = False
+        self._mark_current()
+        self.layer_selected.emit(value)
+
+    @Slot()
+    def _on_table_selection(self) -> None:
+        if self._syncing:
+            return
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            layer = sorted(self._rows)[rows[0].row()]
+            if layer != self.slider.value():
+                self.slider.setValue(layer)

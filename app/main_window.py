@@ -1,0 +1,964 @@
+"""The main window: open/decode/view .gic files, paint an ROI and re-encode, compare codecs, RD plot."""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel,
+                               QMainWindow, QProgressBar, QPushButton, QSlider, QSplitter, QTabWidget,
+                               QToolButton, QVBoxLayout, QWidget, QFormLayout, QScrollArea, QFrame)
+
+from gic.codecs.base import Preview, bits_per_pixel
+from gic.codecs.errors import GicError
+
+from . import jobs, settings
+from .encode_dialog import CodecInfo, EncodeDialog
+from .image_view import ImageView
+from .layer_panel import LayerPanel
+from .qimage import heatmap_to_rgba
+from .roi_editor import RoiEditor, load_mask_png, save_mask_png
+from .workers import JobRunner
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.ppm *.avif *.jxl)"
+OPEN_FILTER = f"gic files and images (*.gic *.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.ppm *.avif *.jxl);;" \
+              f"gic files (*.gic);;{IMAGE_FILTER};;All files (*)"
+HEATMAP = "heatmap"
+
+
+def icon_path() -> Path:
+    from gic.resources import path
+
+    return path("icons", "gic.svg")
+
+
+@dataclass
+class Loaded:
+    """The current document: encoded bytes (if any), their decoded layers, and the original (if known)."""
+
+    name: str
+    path: Path | None = None
+    data: bytes | None = None
+    codec: str | None = None
+    info: jobs.FileInfo | None = None
+    original: np.ndarray | None = None
+    original_name: str | None = None
+    saved: bool = True
+    error: str | None = None
+    keep_mask: np.ndarray | None = None  # the painted ROI survives a re-encode with a codec without ROI
+
+
+class MainWindow(QMainWindow):
+    document_ready = Signal()  # decode (and metrics, when the original is known) finished or failed
+    codecs_ready = Signal()
+
+    def __init__(self, parent: QWidget | None = None, *, codec_filter: list[str] | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("gic viewer")
+        self.codec_filter = codec_filter  # None: every registered codec
+        if icon_path().is_file():
+            self.setWindowIcon(QIcon(str(icon_path())))
+        self.setAcceptDrops(True)
+        self.doc: Loaded | None = None
+        self.previews: list[Preview] = []
+        self.codec_infos: list[CodecInfo] = []
+        self.devices = ["cpu"]
+        self._heatmap_layer: int | None = None
+        self._closing = False
+
+        self.decode_runner = JobRunner("decode", self)
+        self.metrics_runner = JobRunner("metrics", self)
+        self.heatmap_runner = JobRunner("heatmap", self)
+        self.encode_runner = JobRunner("encode", self)
+        self.codecs_runner = JobRunner("codecs", self)
+        self._runners = [self.decode_runner, self.metrics_runner, self.heatmap_runner,
+                         self.encode_runner, self.codecs_runner]
+
+        self._build_view_tab()
+        self._build_tabs()
+        self._build_status_bar()
+        self._build_actions()
+        self._connect_runners()
+        self._restore_settings()
+        self._update_actions()
+        self.codecs_runner.submit(functools.partial(_discover_codecs, only=codec_filter))
+
+    # ------------------------------------------------------------------ construction
+    def _build_view_tab(self) -> None:
+        self.view = ImageView()
+        self.view.hovered.connect(self._on_hover)
+        self.view.zoom_changed.connect(self._on_zoom)
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.hide()
+        self.placeholder = QLabel("Open a .gic file or an image (Ctrl+O), or drop one here.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setStyleSheet("color: #bbb; font-size: 15px; background: #303034;")
+
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.setSpacing(0)
+        lv.addWidget(self.banner)
+        lv.addWidget(self.placeholder, 1)
+        lv.addWidget(self.view, 1)
+        self.view.hide()
+
+        # Side panel: file info, layers, overlays; ROI in its own tab.
+        self.info_label = QLabel("No file")
+        self.info_label.setWordWrap(True)
+        self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.layers = LayerPanel()
+        self.layers.layer_selected.connect(self.show_layer)
+        self.heatmap_check = QCheckBox("LPIPS heatmap")
+        self.heatmap_check.setToolTip("Where the current layer differs perceptually from the original (H)")
+        self.heatmap_check.toggled.connect(self._on_heatmap_toggled)
+        self.heatmap_opacity = QSlider(Qt.Orientation.Horizontal)
+        self.heatmap_opacity.setRange(0, 100)
+        self.heatmap_opacity.setValue(60)
+        self.heatmap_opacity.valueChanged.connect(
+            lambda v: self.view.set_overlay_opacity(HEATMAP, v / 100.0))
+        self.original_label = QLabel("Original: not known")
+        self.original_label.setWordWrap(True)
+        self.attach_button = QPushButton("Attach original…")
+        self.attach_button.clicked.connect(self.attach_original_dialog)
+        overlay_box = QGroupBox("Quality")
+        ob = QFormLayout(overlay_box)
+        ob.addRow(self.original_label)
+        ob.addRow(self.attach_button)
+        ob.addRow(self.heatmap_check)
+        ob.addRow("Opacity", self.heatmap_opacity)
+
+        info_box = QGroupBox("File")
+        ib = QVBoxLayout(info_box)
+        ib.addWidget(self.info_label)
+
+        layers_page = QWidget()
+        lp = QVBoxLayout(layers_page)
+        lp.addWidget(info_box)
+        lp.addWidget(self.layers, 1)
+        lp.addWidget(overlay_box)
+
+        self.roi_editor = RoiEditor(self.view)
+        self.roi_editor.load_requested.connect(self.load_mask_dialog)
+        self.roi_editor.save_requested.connect(self.save_mask_dialog)
+        self.roi_editor.encode_requested.connect(self.reencode_dialog)
+        self.roi_editor.active_changed.connect(lambda on: self._update_actions())
+        self.side_tabs = QTabWidget()
+        self.side_tabs.addTab(layers_page, "Layers")
+        self.side_tabs.addTab(self.roi_editor, "ROI")
+        self.side_tabs.setMinimumWidth(330)
+
+        self.view_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.view_splitter.addWidget(left)
+        self.view_splitter.addWidget(self.side_tabs)
+        self.view_splitter.setStretchFactor(0, 1)
+        self.view_splitter.setStretchFactor(1, 0)
+        self.view_splitter.setSizes([900, 360])
+
+    def _build_tabs(self) -> None:
+        from .compare import CompareWidget
+        from .rd_plot import RDPlotWidget
+
+        self.compare = CompareWidget(self)
+        self.rd_plot = RDPlotWidget(self)
+        self.compare.sides_changed.connect(self._on_compare_points)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.view_splitter, "Viewer")
+        self.tabs.addTab(self.compare, "Compare")
+        self.tabs.addTab(self.rd_plot, "RD plot")
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.setCentralWidget(self.tabs)
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.pixel_label = QLabel("")
+        self.pixel_label.setMinimumWidth(230)
+        self.zoom_label = QLabel("")
+        self.zoom_label.setMinimumWidth(60)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(180)
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        self.cancel_button = QToolButton()
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.setToolTip("Cancel the running decode or encode (Esc)")
+        self.cancel_button.clicked.connect(self.cancel_jobs)
+        self.cancel_button.hide()
+        sb.addPermanentWidget(self.pixel_label)
+        sb.addPermanentWidget(self.zoom_label)
+        sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.cancel_button)
+
+    def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+        if tip:
+            a.setStatusTip(tip)
+        a.setCheckable(checkable)
+        (a.toggled if checkable else a.triggered).connect(slot)
+        return a
+
+    def _build_actions(self) -> None:
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        self.open_action = self._action("&Open…", self.open_dialog, QKeySequence.StandardKey.Open,
+                                        "Open a .gic file or an image")
+        m.addAction(self.open_action)
+        self.recent_menu = m.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.attach_action = self._action("Attach &original…", self.attach_original_dialog, "Ctrl+Shift+O",
+                                          "Load the uncompressed image to measure PSNR and LPIPS")
+        m.addAction(self.attach_action)
+        self.save_action = self._action("&Save encoded as…", self.save_dialog, QKeySequence.StandardKey.Save,
+                                        "Save the encoded file (.gic) atomically")
+        m.addAction(self.save_action)
+        self.export_action = self._action("&Export layer as PNG…", self.export_dialog, "Ctrl+Shift+E",
+                                          "Save the layer on screen as a PNG")
+        m.addAction(self.export_action)
+        m.addSeparator()
+        m.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+
+        m = mb.addMenu("&View")
+        self.fit_action = self._action("&Fit to window", self.view.fit, "Ctrl+0")
+        self.zoom100_action = self._action("Zoom &100%", lambda: self.view.set_zoom(1.0), "Ctrl+1")
+        self.zoom200_action = self._action("Zoom &200%", lambda: self.view.set_zoom(2.0), "Ctrl+2")
+        self.zoom_in_action = self._action("Zoom &in", lambda: self.view.zoom_by(1.25, anchor_under_mouse=False),
+                                           QKeySequence.StandardKey.ZoomIn)
+        self.zoom_out_action = self._action("Zoom &out", lambda: self.view.zoom_by(0.8, anchor_under_mouse=False),
+                                            QKeySequence.StandardKey.ZoomOut)
+        for a in (self.fit_action, self.zoom100_action, self.zoom200_action, self.zoom_in_action,
+                  self.zoom_out_action):
+            m.addAction(a)
+        m.addSeparator()
+        self.prev_layer_action = self._action("&Previous layer", lambda: self._step_layer(-1), "[")
+        self.next_layer_action = self._action("&Next layer", lambda: self._step_layer(+1), "]")
+        m.addAction(self.prev_layer_action)
+        m.addAction(self.next_layer_action)
+        self.heatmap_action = QAction("LPIPS &heatmap", self)
+        self.heatmap_action.setShortcut(QKeySequence("H"))
+        self.heatmap_action.setCheckable(True)
+        self.heatmap_action.toggled.connect(self.heatmap_check.setChecked)
+        self.heatmap_check.toggled.connect(self.heatmap_action.setChecked)
+        m.addAction(self.heatmap_action)
+        m.addSeparator()
+        for i, name in enumerate(("&Viewer", "&Compare", "&RD plot")):
+            m.addAction(self._action(name, functools.partial(self.tabs.setCurrentIndex, i), f"Alt+{i + 1}"))
+
+        m = mb.addMenu("&ROI")
+        self.roi_paint_action = QAction("&Paint ROI", self)
+        self.roi_paint_action.setShortcut(QKeySequence("R"))
+        self.roi_paint_action.setCheckable(True)
+        self.roi_paint_action.toggled.connect(self._set_roi_active)
+        self.roi_editor.active_changed.connect(self.roi_paint_action.setChecked)
+        m.addAction(self.roi_paint_action)
+        self.roi_brush_action = self._action("&Brush", lambda: self._roi_mode("brush"), "B")
+        self.roi_eraser_action = self._action("&Eraser", lambda: self._roi_mode("eraser"), "E")
+        self.roi_rect_action = self._action("Rec&tangle", lambda: self._roi_mode("rect"), "G")
+        self.roi_undo_action = self._action("&Undo", self.roi_editor.undo, QKeySequence.StandardKey.Undo)
+        self.roi_redo_action = self._action("&Redo", self.roi_editor.redo, QKeySequence.StandardKey.Redo)
+        self.roi_clear_action = self._action("&Clear", self.roi_editor.clear, "Ctrl+Shift+Backspace")
+        self.roi_invert_action = self._action("&Invert", self.roi_editor.invert, "Ctrl+I")
+        self.roi_load_action = self._action("&Load mask…", self.load_mask_dialog)
+        self.roi_save_action = self._action("&Save mask…", self.save_mask_dialog)
+        for a in (self.roi_brush_action, self.roi_eraser_action, self.roi_rect_action, None,
+                  self.roi_undo_action, self.roi_redo_action, self.roi_clear_action, self.roi_invert_action,
+                  None, self.roi_load_action, self.roi_save_action):
+            m.addSeparator() if a is None else m.addAction(a)
+
+        m = mb.addMenu("&Encode")
+        self.encode_action = self._action("&Re-encode…", self.reencode_dialog, "Ctrl+E",
+                                          "Encode the original (with the ROI) with any codec")
+        self.cancel_action = self._action("&Cancel running work", self.cancel_jobs, "Esc")
+        m.addAction(self.encode_action)
+        m.addAction(self.cancel_action)
+
+        m = mb.addMenu("&Help")
+        m.addAction(self._action("&About", self.about))
+
+        tb = self.addToolBar("Main")
+        tb.setObjectName("main-toolbar")
+        tb.setMovable(False)
+        tb.addAction(self.open_action)
+        tb.addAction(self.save_action)
+        tb.addAction(self.encode_action)
+        tb.addSeparator()
+        tb.addAction(self.fit_action)
+        tb.addAction(self.zoom100_action)
+        tb.addSeparator()
+        tb.addWidget(QLabel(" Device "))
+        self.device_combo = QComboBox()
+        self.device_combo.addItem("cpu")
+        self.device_combo.setToolTip("Where learned codecs and LPIPS run")
+        self.device_combo.currentTextChanged.connect(lambda d: settings.put("device", d))
+        tb.addWidget(self.device_combo)
+
+    def _connect_runners(self) -> None:
+        r = self.decode_runner
+        r.partial.connect(self._on_decode_partial)
+        r.finished.connect(self._on_decode_finished)
+        r.failed.connect(self._on_decode_failed)
+        r.progress.connect(self._on_progress)
+        self.metrics_runner.partial.connect(self._on_metrics_partial)
+        self.metrics_runner.finished.connect(self._on_metrics_finished)
+        self.metrics_runner.failed.connect(self._on_metrics_failed)
+        self.heatmap_runner.finished.connect(self._on_heatmap_finished)
+        self.heatmap_runner.failed.connect(self._on_heatmap_failed)
+        self.encode_runner.progress.connect(self._on_progress)
+        self.encode_runner.finished.connect(self._on_encode_finished)
+        self.encode_runner.failed.connect(self._on_encode_failed)
+        self.encode_runner.cancelled.connect(self._on_encode_cancelled)
+        self.codecs_runner.finished.connect(self._on_codecs_found)
+        self.codecs_runner.failed.connect(lambda _id, msg: self.show_banner(f"Cannot list codecs: {msg}"))
+        for runner in self._runners:
+            runner.busy_changed.connect(self._on_busy_changed)
+
+    # ------------------------------------------------------------------ settings
+    def _restore_settings(self) -> None:
+        geo = settings.get("geometry")
+        if isinstance(geo, QByteArray) and not geo.isEmpty():
+            self.restoreGeometry(geo)
+        else:
+            self.resize(1280, 800)
+        split = settings.get("view_splitter")
+        if isinstance(split, QByteArray) and not split.isEmpty():
+            self.view_splitter.restoreState(split)
+        self.heatmap_opacity.setValue(settings.get("heatmap_opacity", 60, int))
+        self.roi_editor.opacity_slider.setValue(settings.get("roi_opacity", 45, int))
+        self.roi_editor.set_radius(settings.get("roi_radius", 24, int))
+
+    def _save_settings(self) -> None:
+        s = settings.settings()
+        s.setValue("geometry", self.saveGeometry())
+        s.setValue("view_splitter", self.view_splitter.saveState())
+        s.setValue("heatmap_opacity", self.heatmap_opacity.value())
+        s.setValue("roi_opacity", self.roi_editor.opacity_slider.value())
+        s.setValue("roi_radius", self.roi_editor.size_slider.value())
+        s.setValue("device", self.device())
+        s.sync()
+
+    def device(self) -> str:
+        return self.device_combo.currentText() or "cpu"
+
+    # ------------------------------------------------------------------ codecs
+    @Slot(int, object)
+    def _on_codecs_found(self, _job: int, result: object) -> None:
+        infos, cuda, problems = result
+        self.codec_infos = infos
+        if cuda and self.device_combo.findText("cuda") < 0:
+            self.device_combo.addItem("cuda")
+        self.devices = [self.device_combo.itemText(i) for i in range(self.device_combo.count())]
+        wanted = settings.get("device", "cpu")
+        if wanted in self.devices:
+            self.device_combo.setCurrentText(wanted)
+        if problems:
+            self.statusBar().showMessage("Some codecs are unavailable: " + "; ".join(problems), 8000)
+        self.compare.set_codecs(infos)
+        self.rd_plot.set_codecs(infos)
+        self._update_actions()
+        self.codecs_ready.emit()
+
+    def codec_names(self) -> list[str]:
+        return [c.name for c in self.codec_infos]
+
+    # ------------------------------------------------------------------ opening
+    @Slot()
+    def open_dialog(self) -> None:
+        start = settings.get("last_dir", str(Path.home()))
+        path, _ = QFileDialog.getOpenFileName(self, "Open", start, OPEN_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a .gic (decoded progressively) or an image (shown as the original to encode)."""
+        path = Path(path)
+        settings.put("last_dir", str(path.parent))
+        if jobs.is_image_path(path):
+            try:
+                image = jobs.load_image(path)
+            except (GicError, OSError) as exc:
+                self._fail_open(path.name, str(exc))
+                return False
+            self._remember(path)
+            self.open_image(image, path.name, path=path)
+            return True
+        try:
+            data = jobs.read_file(path)
+        except (GicError, OSError) as exc:
+            self._fail_open(path.name, str(exc))
+            return False
+        self._remember(path)
+        self.open_bytes(data, path.name, path=path)
+        return True
+
+    def _remember(self, path: Path) -> None:
+        settings.add_recent_file(path)
+
+    def _fail_open(self, name: str, message: str) -> None:
+        self.show_banner(f"Cannot open {name}: {message}")
+        self.statusBar().showMessage(f"Cannot open {name}", 5000)
+        self.document_ready.emit()
+
+    def _start_document(self, doc: Loaded) -> None:
+        for runner in (self.decode_runner, self.metrics_runner, self.heatmap_runner):
+            runner.cancel()
+        self.doc = doc
+        self.previews = []
+        self._heatmap_layer = None
+        self.heatmap_check.setChecked(False)
+        self.view.set_overlay(HEATMAP, None)
+        self.hide_banner()
+        self.layers.reset()
+        self.roi_editor.show_bits(None)
+        title = doc.name + ("" if doc.saved else " (not saved)")
+        self.setWindowTitle(f"{title} — gic viewer")
+
+    def open_image(self, image: np.ndarray, name: str, path: Path | None = None) -> None:
+        """Show an uncompressed image: it becomes the original to encode, compare and measure against."""
+        self._start_document(Loaded(name=name, path=path, original=image, original_name=name))
+        self._show_array(image, fit=True)
+        h, w = image.shape[:2]
+        self.roi_editor.reset(h, w)
+        self.info_label.setText(f"<b>{name}</b><br>{w}×{h} original image<br>"
+                                "Re-encode it (Ctrl+E) or compare codecs on it.")
+        self._original_changed()
+        self.statusBar().showMessage(f"Opened {name}", 4000)
+        self._update_actions()
+        self.document_ready.emit()
+
+    def open_bytes(self, data: bytes, name: str, *, path: Path | None = None, codec: str | None = None,
+                   original: np.ndarray | None = None, original_name: str | None = None,
+                   saved: bool = True) -> int:
+        """Decode encoded bytes in the background; returns the decode job id."""
+        keep_original = original if original is not None else None
+        self._start_document(Loaded(name=name, path=path, data=data, codec=codec, original=keep_original,
+                                    original_name=original_name, saved=saved))
+        self.info_label.setText(f"<b>{name}</b><br>{len(data):,} bytes<br>decoding…")
+        self._original_changed()
+        device = self.device()
+        job = self.decode_runner.submit(functools.partial(jobs.decode_job, data=data, device=device, codec=codec))
+        self._update_actions()
+        return job
+
+    def _show_array(self, image: np.ndarray, fit: bool | None = None) -> None:
+        self.placeholder.hide()
+        self.view.show()
+        self.view.set_image(image, fit=fit)
+
+    # ------------------------------------------------------------------ decoding
+    @Slot(int, object)
+    def _on_decode_partial(self, _job: int, payload: object) -> None:
+        doc = self.doc
+        if doc is None:
+            return
+        if isinstance(payload, jobs.FileInfo):
+            doc.info = payload
+            doc.codec = payload.codec
+            self.layers.reset(payload.num_layers, payload.width * payload.height)
+            mask = payload.roi if payload.roi is not None else doc.keep_mask
+            self.roi_editor.reset(payload.height, payload.width, mask)
+            self._update_info()
+            return
+        if isinstance(payload, Preview):
+            follow = not self.previews or self.layers.current_layer() == self.previews[-1].layer
+            self.previews.append(payload)
+            self.layers.add_layer(payload.layer, payload.bits)
+            if follow:
+                self.layers.select_layer(payload.layer)
+            self._update_info()
+            self._update_actions()
+
+    @Slot(int, object)
+    def _on_decode_finished(self, _job: int, result: object) -> None:
+        doc = self.doc
+        if doc is None:
+            return
+        self._update_info(result)
+        if doc.info is not None and doc.info.partial:
+            n = len(self.previews)
+            self.show_banner(f"{doc.name} is partial: it holds {n} of {doc.info.num_layers} layers "
+                             f"(the file was cut short). Showing what it has.", kind="warning")
+        self.statusBar().showMessage(f"Decoded {len(self.previews)} layer(s) in {result.seconds:.2f} s", 5000)
+        if doc.original is not None and self.previews:
+            self._start_metrics()
+        else:
+            self.document_ready.emit()
+        if result.roi_bits is not None and doc.info is not None:
+            self.roi_editor.show_bits(result.roi_bits, doc.info.size * 8)
+
+    @Slot(int, str)
+    def _on_decode_failed(self, _job: int, message: str) -> None:
+        doc = self.doc
+        if doc is None:
+            return
+        doc.error = message
+        if self.previews:
+            self.show_banner(f"{doc.name}: decoding stopped after layer {self.previews[-1].layer}: {message}")
+        else:
+            self.show_banner(f"Cannot open {doc.name}: {message}")
+            if doc.original is None:
+                self.view.set_image(None)
+                self.view.hide()
+                self.placeholder.show()
+        self._update_info()
+        self._update_actions()
+        self.statusBar().showMessage(f"Error: {message}", 8000)
+        if doc.original is not None and self.previews:
+            self._start_metrics()
+        else:
+            self.document_ready.emit()
+
+    @Slot(int)
+    def show_layer(self, layer: int) -> None:
+        """Show decoded layer `layer` (1-based)."""
+        for p in self.previews:
+            if p.layer == layer:
+                first = self.view.image() is None or not self.view.isVisible()
+                self._show_array(p.image, fit=True if first else None)
+                self.layers.show_progress(len(self.previews), p.num_layers, bool(self.doc and self.doc.info
+                                                                                  and self.doc.info.partial))
+                self._update_quality_label()
+                if self.heatmap_check.isChecked():
+                    self._request_heatmap()
+                return
+
+    def current_preview(self) -> Preview | None:
+        layer = self.layers.current_layer()
+        for p in self.previews:
+            if p.layer == layer:
+                return p
+        return None
+
+    def _step_layer(self, step: int) -> None:
+        layers = self.layers.layers()
+        if not layers:
+            return
+        cur = self.layers.current_layer()
+        i = max(0, min(len(layers) - 1, layers.index(cur) + step if cur in layers else 0))
+        self.layers.select_layer(layers[i])
+
+    def _update_info(self, result: object = None) -> None:
+        doc = self.doc
+        if doc is None or doc.info is None:
+            if doc is not None and doc.error:
+                self.info_label.setText(f"<b>{doc.name}</b><br>{doc.error}")
+            return
+        i = doc.info
+        lines = [f"<b>{doc.name}</b>" + ("" if doc.saved else " <i>(not saved)</i>"),
+                 f"codec <b>{i.codec}</b>, {i.width}×{i.height}",
+                 f"{i.size:,} bytes = {bits_per_pixel(i.size, (i.height, i.width)):.4f} bpp",
+                 f"{len(self.previews)} of {i.num_layers} layer(s) decoded"]
+        if i.partial:
+            lines.append("<span style='color:#e0a030'>partial file: later layers are missing</span>")
+        if i.roi is not None:
+            lines.append(f"ROI stored: {100 * i.roi.mean():.1f}% of the image")
+        if doc.error:
+            lines.append(f"<span style='color:#e05050'>{doc.error}</span>")
+        self.info_label.setText("<br>".join(lines))
+
+    # ------------------------------------------------------------------ original & metrics
+    @Slot()
+    def attach_original_dialog(self) -> None:
+        start = settings.get("last_dir", str(Path.home()))
+        path, _ = QFileDialog.getOpenFileName(self, "Attach original", start, IMAGE_FILTER)
+        if path:
+            self.attach_original(path)
+
+    def attach_original(self, path: str | Path) -> bool:
+        path = Path(path)
+        try:
+            image = jobs.load_image(path)
+        except (GicError, OSError) as exc:
+            self.show_banner(f"Cannot read the original {path.name}: {exc}")
+            return False
+        return self.set_original(image, path.name)
+
+    def set_original(self, image: np.ndarray, name: str) -> bool:
+        doc = self.doc
+        if doc is None:
+            self.open_image(image, name)
+            return True
+        ref = self.previews[0].image if self.previews else doc.original
+        if ref is not None and ref.shape != image.shape:
+            self.show_banner(f"The original {name} is {image.shape[1]}×{image.shape[0]}, "
+                             f"the file {ref.shape[1]}×{ref.shape[0]}: not attached.")
+            return False
+        doc.original = image
+        doc.original_name = name
+        self._original_changed()
+        if self.previews:
+            self._start_metrics()
+        return True
+
+    def original(self) -> np.ndarray | None:
+        return None if self.doc is None else self.doc.original
+
+    def _original_changed(self) -> None:
+        doc = self.doc
+        known = doc is not None and doc.original is not None
+        self.original_label.setText(f"Original: {doc.original_name}" if known else
+                                    "Original: not known — attach it to measure PSNR and LPIPS.")
+        self.heatmap_check.setEnabled(known and bool(self.previews or doc.data is not None))
+        self.compare.set_original(doc.original if known else None, doc.original_name if known else None)
+        self.rd_plot.set_original(doc.original if known else None, doc.original_name if known else None)
+        self._update_actions()
+
+    def _start_metrics(self) -> None:
+        doc = self.doc
+        if doc is None or doc.original is None or not self.previews:
+            return
+        self.metrics_runner.submit(functools.partial(jobs.metrics_job, original=doc.original,
+                                                     previews=list(self.previews), device=self.device()))
+        self.statusBar().showMessage("Measuring PSNR and LPIPS per layer…")
+
+    @Slot(int, object)
+    def _on_metrics_partial(self, _job: int, payload: object) -> None:
+        if isinstance(payload, jobs.LayerMetrics):
+            self.layers.set_metrics(payload.layer, payload.values)
+            self._update_quality_label()
+
+    @Slot(int, object)
+    def _on_metrics_finished(self, _job: int, _result: object) -> None:
+        self.heatmap_check.setEnabled(True)
+        self.statusBar().showMessage("Quality measured for every layer", 4000)
+        self.document_ready.emit()
+
+    @Slot(int, str)
+    def _on_metrics_failed(self, _job: int, message: str) -> None:
+        self.statusBar().showMessage(f"Cannot measure quality: {message}", 8000)
+        self.show_banner(f"Cannot measure quality: {message}", kind="warning")
+        self.document_ready.emit()
+
+    def _update_quality_label(self) -> None:
+        p = self.current_preview()
+        if p is None:
+            return
+        m = self.layers.metrics(p.layer)
+        text = f"Layer {p.layer}/{p.num_layers}: {m.get('bpp', 0):.4f} bpp"
+        if m.get("psnr") is not None:
+            text += f", PSNR {m['psnr']:.2f} dB"
+        if m.get("lpips") is not None:
+            text += f", LPIPS {m['lpips']:.4f}"
+        self.statusBar().showMessage(text)
+
+    @Slot(bool)
+    def _on_heatmap_toggled(self, on: bool) -> None:
+        if on:
+            self._request_heatmap()
+        else:
+            self.heatmap_runner.cancel()
+            self.view.set_overlay(HEATMAP, None)
+            self._heatmap_layer = None
+
+    def _request_heatmap(self) -> None:
+        doc, p = self.doc, self.current_preview()
+        if doc is None or doc.original is None or p is None:
+            return
+        if self._heatmap_layer == p.layer and self.view.has_overlay(HEATMAP):
+            return
+        self._heatmap_for = p.layer
+        self.heatmap_runner.submit(functools.partial(jobs.heatmap_job, original=doc.original, image=p.image,
+                                                     device=self.device()))
+
+    @Slot(int, object)
+    def _on_heatmap_finished(self, _job: int, result: object) -> None:
+        if not self.heatmap_check.isChecked():
+            return
+        self._heatmap_layer = getattr(self, "_heatmap_for", None)
+        self.view.set_overlay(HEATMAP, heatmap_to_rgba(result), self.heatmap_opacity.value() / 100.0, z=1)
+
+    @Slot(int, str)
+    def _on_heatmap_failed(self, _job: int, message: str) -> None:
+        self.statusBar().showMessage(f"Cannot compute the LPIPS heatmap: {message}", 8000)
+        self.heatmap_check.setChecked(False)
+
+    # ------------------------------------------------------------------ ROI
+    @Slot(bool)
+    def _set_roi_active(self, on: bool) -> None:
+        if on:
+            self.tabs.setCurrentIndex(0)
+            self.side_tabs.setCurrentWidget(self.roi_editor)
+        if self.roi_editor.is_active() != on:
+            self.roi_editor.set_active(on)
+
+    def _roi_mode(self, mode: str) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.side_tabs.setCurrentWidget(self.roi_editor)
+        self.roi_editor.set_mode(mode)
+
+    @Slot()
+    def load_mask_dialog(self) -> None:
+        start = settings.get("last_dir", str(Path.home()))
+        path, _ = QFileDialog.getOpenFileName(self, "Load ROI mask", start, "PNG masks (*.png)")
+        if path:
+            self.load_mask(path)
+
+    def load_mask(self, path: str | Path) -> bool:
+        try:
+            self.roi_editor.set_mask(load_mask_png(path))
+        except (GicError, ValueError) as exc:
+            self.show_banner(f"Cannot load the mask: {exc}")
+            return False
+        return True
+
+    @Slot()
+    def save_mask_dialog(self) -> None:
+        if self.roi_editor.mask() is None:
+            return
+        start = settings.get("last_dir", str(Path.home()))
+        path, _ = QFileDialog.getSaveFileName(self, "Save ROI mask", str(Path(start) / "roi.png"), "PNG (*.png)")
+        if path:
+            self.save_mask(path)
+
+    def save_mask(self, path: str | Path) -> None:
+        save_mask_png(self.roi_editor.mask(), path)
+        self.statusBar().showMessage(f"Saved the mask to {path}", 4000)
+
+    # ------------------------------------------------------------------ re-encoding
+    def encode_source(self) -> np.ndarray | None:
+        """What re-encoding starts from: the original if known, else the last decoded layer."""
+        if self.doc is None:
+            return None
+        if self.doc.original is not None:
+            return self.doc.original
+        return self.previews[-1].image if self.previews else None
+
+    @Slot()
+    def reencode_dialog(self) -> None:
+        if self.encode_source() is None or not self.codec_infos:
+            return
+        roi = self.roi_editor.mask()
+        dlg = EncodeDialog(self.codec_infos, self.devices, current_codec=settings.get("encode_codec"),
+                           device=self.device(), has_roi=bool(roi is not None and roi.any()), parent=self)
+        if dlg.exec() == EncodeDialog.DialogCode.Accepted:
+            req = dlg.request()
+            settings.put("encode_codec", req.codec)
+            self.reencode(req)
+
+    def reencode(self, req: jobs.EncodeRequest) -> int | None:
+        """Encode the source in the background (the painted ROI goes with it); the result then opens."""
+        image = self.encode_source()
+        if image is None:
+            return None
+        roi = self.roi_editor.mask()
+        if req.roi is None and roi is not None and roi.any():
+            req.roi = roi.copy()
+        self.statusBar().showMessage(f"Encoding with {req.codec}…")
+        return self.encode_runner.submit(functools.partial(jobs.encode_job, image=image, req=req))
+
+    @Slot(int, object)
+    def _on_encode_finished(self, _job: int, result: object) -> None:
+        res: jobs.EncodeResult = result
+        doc = self.doc
+        base = Path(doc.name).stem if doc else "image"
+        codec = jobs.get_codec(res.request.codec, res.request.device)
+        name = f"{base}-{res.request.codec}{codec.extension}"
+        original = self.encode_source() if (doc and doc.original is not None) else None
+        original_name = doc.original_name if doc else None
+        self.statusBar().showMessage(f"Encoded {len(res.data):,} bytes ({res.bpp:.4f} bpp) in {res.seconds:.1f} s")
+        roi = res.request.roi
+        self.open_bytes(res.data, name, codec=res.request.codec, original=original, original_name=original_name,
+                        saved=False)
+        self.doc.keep_mask = roi
+        self.last_encode = res
+
+    @Slot(int, str)
+    def _on_encode_failed(self, _job: int, message: str) -> None:
+        self.show_banner(f"Encoding failed: {message}")
+        self.statusBar().showMessage(f"Encoding failed: {message}", 8000)
+
+    @Slot(int)
+    def _on_encode_cancelled(self, _job: int) -> None:
+        self.statusBar().showMessage("Encoding cancelled", 4000)
+
+    @Slot()
+    def save_dialog(self) -> None:
+        doc = self.doc
+        if doc is None or doc.data is None:
+            return
+        codec_ext = Path(doc.name).suffix or ".gic"
+        start = Path(settings.get("last_dir", str(Path.home()))) / doc.name
+        path, _ = QFileDialog.getSaveFileName(self, "Save encoded file", str(start),
+                                              f"Encoded (*{codec_ext});;All files (*)")
+        if path:
+            self.save_encoded(path)
+
+    def save_encoded(self, path: str | Path) -> bool:
+        doc = self.doc
+        if doc is None or doc.data is None:
+            return False
+        try:
+            jobs.write_file(path, doc.data)
+        except (GicError, OSError) as exc:
+            self.show_banner(f"Cannot save {path}: {exc}")
+            return False
+        doc.path, doc.name, doc.saved = Path(path), Path(path).name, True
+        self._remember(Path(path))
+        self.setWindowTitle(f"{doc.name} — gic viewer")
+        self._update_info()
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    @Slot()
+    def export_dialog(self) -> None:
+        image = self.view.image()
+        if image is None:
+            return
+        start = Path(settings.get("last_dir", str(Path.home()))) / (Path(self.doc.name).stem + ".png")
+        path, _ = QFileDialog.getSaveFileName(self, "Export PNG", str(start), "PNG (*.png)")
+        if path:
+            from gic.codecs import imageio
+
+            imageio.save_png(path, image)
+
+    # ------------------------------------------------------------------ jobs, progress, status
+    @Slot()
+    def cancel_jobs(self) -> None:
+        for runner in (self.decode_runner, self.encode_runner, self.metrics_runner, self.heatmap_runner):
+            runner.cancel()
+        self.compare.cancel()
+        self.rd_plot.cancel()
+        self.statusBar().showMessage("Cancelled", 3000)
+
+    @Slot(int, float)
+    def _on_progress(self, _job: int, fraction: float) -> None:
+        self.progress.setValue(int(1000 * fraction))
+
+    @Slot(bool)
+    def _on_busy_changed(self, _busy: bool) -> None:
+        busy = any(r.is_busy() for r in (self.decode_runner, self.encode_runner, self.metrics_runner))
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        if busy:
+            self.progress.setValue(0)
+
+    def show_banner(self, text: str, kind: str = "error") -> None:
+        colors = {"error": ("#5c1e1e", "#ffd6d6"), "warning": ("#5a4612", "#ffe9b0"), "info": ("#1e3a5c", "#d6e9ff")}
+        bg, fg = colors.get(kind, colors["error"])
+        self.banner.setStyleSheet(f"background: {bg}; color: {fg}; padding: 6px 10px;")
+        self.banner.setText(text)
+        self.banner.setProperty("kind", kind)
+        self.banner.show()
+
+    def hide_banner(self) -> None:
+        self.banner.hide()
+        self.banner.setText("")
+
+    def banner_text(self) -> str:
+        return self.banner.text() if self.banner.isVisible() or self.banner.text() else ""
+
+    @Slot(int, int)
+    def _on_hover(self, x: int, y: int) -> None:
+        img = self.view.image()
+        if x < 0 or img is None:
+            self.pixel_label.setText("")
+            return
+        r, g, b = (int(v) for v in img[y, x])
+        text = f"x {x}  y {y}   RGB {r:3d} {g:3d} {b:3d}"
+        orig = self.original()
+        if orig is not None and orig.shape == img.shape and img is not orig:
+            ro, go, bo = (int(v) for v in orig[y, x])
+            text += f"   orig {ro} {go} {bo}"
+        self.pixel_label.setText(text)
+
+    @Slot(float)
+    def _on_zoom(self, zoom: float) -> None:
+        self.zoom_label.setText(f"{100 * zoom:.0f}%")
+
+    @Slot(int)
+    def _on_tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.compare:
+            self.compare.activate()
+
+    @Slot()
+    def _on_compare_points(self) -> None:
+        self.rd_plot.mark_points(self.compare.points())
+
+    def _update_actions(self) -> None:
+        doc = self.doc
+        has_image = doc is not None and (doc.original is not None or bool(self.previews))
+        self.save_action.setEnabled(doc is not None and doc.data is not None)
+        self.export_action.setEnabled(self.view.image() is not None)
+        self.encode_action.setEnabled(has_image and bool(self.codec_infos))
+        self.roi_editor.encode_button.setEnabled(has_image and bool(self.codec_infos))
+        self.attach_action.setEnabled(doc is not None)
+        self.attach_button.setEnabled(doc is not None)
+        for a in (self.roi_paint_action, self.roi_brush_action, self.roi_eraser_action, self.roi_rect_action,
+                  self.roi_clear_action, self.roi_invert_action, self.roi_load_action, self.roi_save_action):
+            a.setEnabled(self.roi_editor.roi is not None)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = settings.recent_files()
+        for f in files:
+            a = self.recent_menu.addAction(Path(f).name)
+            a.setToolTip(f)
+            a.setStatusTip(f)
+            a.triggered.connect(functools.partial(self.open_path, f))
+        if not files:
+            a = self.recent_menu.addAction("(none)")
+            a.setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list", settings.clear_recent_files)
+
+    @Slot()
+    def about(self) -> None:
+        from .about import AboutDialog
+
+        AboutDialog(self.codec_names(), self).exec()
+
+    # ------------------------------------------------------------------ drag and drop, close
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.open_path(files[0])
+
+    def is_busy(self) -> bool:
+        return any(r.is_busy() for r in self._runners) or self.compare.is_busy() or self.rd_plot.is_busy()
+
+    def shutdown(self) -> None:
+        """Cancel every job and wait for the threads (the window is closing)."""
+        self._closing = True
+        for r in self._runners:
+            r.shutdown()
+        self.compare.shutdown()
+        self.rd_plot.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self._save_settings()
+        self.shutdown()
+        super().closeEvent(event)
+
+
+def _discover_codecs(ctx, only: list[str] | None = None) -> tuple[list[CodecInfo], bool, list[str]]:
+    """Create every registered codec once (weights load here, off the GUI thread)."""
+    from gic.codecs import registry
+
+    infos, problems = [], []
+    names = registry.names()
+    for name in (names if only is None else [n for n in only if n in names]):
+        ctx.check()
+        try:
+            c = jobs.get_codec(name, "cpu")
+        except Exception as exc:  # e.g. missing weights: list the others
+            problems.append(f"{name}: {exc}")
+            continue
+        infos.append(CodecInfo(name, tuple(c.quality_range), int(c.default_quality), bool(c.supports_roi),
+                               getattr(c, "description", "") or ""))
+    return infos, jobs.cuda_available(), problems
