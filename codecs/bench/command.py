@@ -54,6 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="timed runs per codec in the speed table (default 5)")
     parser.add_argument("--speed-bpp", type=float, default=0.2,
                         help="rate the speed table encodes at (default 0.2)")
+    parser.add_argument("--reference", type=_list, default=[],
+                        help="published curves (CompressAI-style JSON files, comma-separated) to "
+                             "draw and compare; they are labelled as not measured here")
     parser.add_argument("--no-plots", dest="plots", action="store_false", help="skip the PNG plots")
     parser.add_argument("--no-progress", dest="progress", action="store_false",
                         help="no progress bar")
@@ -66,7 +69,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         resume=args.resume, overwrite=args.overwrite, redo=tuple(args.redo), anchor=args.anchor,
         threads=args.threads, device=args.device, speed=args.speed,
         speed_repeat=args.speed_repeat, speed_bpp=args.speed_bpp, plots=args.plots,
-        progress=args.progress)
+        progress=args.progress, references=tuple(Path(p) for p in args.reference))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -65,7 +65,9 @@ def plot_rd(curves: Sequence[Mapping[str, Any]], metric: str, path: Path, *, tit
     """Draw bpp (log axis) against one metric for every codec's averaged curve; False if no data."""
     plt = _pyplot()
     key = METRIC_KEYS.get(metric, metric)
-    styles = _style([c["name"] for c in curves])
+    styles = _style([c["name"] for c in curves if not c.get("published")])
+    styles.update({c["name"]: {"color": "0.35", "linestyle": (0, (4, 2)), "marker": "x"}
+                   for c in curves if c.get("published")})
     fig, ax = plt.subplots(figsize=(7, 4.8))
     drawn = 0
     for c in curves:

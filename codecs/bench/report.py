@@ -41,12 +41,15 @@ def _pct(v: float | None) -> str:
     return "n/a" if v is None else f"{v:+.1f}%"
 
 
-def bd_markdown(table: dict[str, dict], anchor: str, metrics: list[str]) -> str:
+def bd_markdown(table: dict[str, dict], anchor: str, metrics: list[str],
+                published: frozenset[str] = frozenset()) -> str:
     keys = [METRIC_KEYS[m] for m in metrics]
     lines = ["| codec | " + " | ".join(_NAMES[k] for k in keys) + " |",
              "|---|" + "---:|" * len(keys)]
     for name, row in table.items():
         label = f"{name} (anchor)" if name == anchor else name
+        if name in published:
+            label = f"*{name}*"
         lines.append(f"| {label} | " + " | ".join(_pct(row.get(k)) for k in keys) + " |")
     return "\n".join(lines)
 
@@ -95,7 +98,9 @@ def write_report(config: "BenchConfig", summary: dict[str, Any], cpus: int) -> s
         out += [f"**Quick look only: {n_images} image(s) (`--limit {config.limit}`).** "
                 "The full benchmark is:", "", "```", config.command_line(with_limit=False), "```",
                 ""]
-    bd_text = bd_markdown(table, config.anchor, metrics) if table else "(no curves)"
+    refs = summary.get("references", [])
+    bd_text = (bd_markdown(table, config.anchor, metrics, frozenset(r["name"] for r in refs))
+               if table else "(no curves)")
     out += ["## Setup", "",
             f"- Images: {n_images} from `{config.data}`.",
             f"- Points per codec: " + (f"target rates {', '.join(f'{b:g}' for b in config.bpps)} "
@@ -114,6 +119,10 @@ def write_report(config: "BenchConfig", summary: dict[str, Any], cpus: int) -> s
             "Bjøntegaard delta rate on the averaged curves (PCHIP of log-rate over the metric "
             "interval both curves cover). Negative: fewer bits than the anchor for the same "
             "quality. n/a: the curves share no quality interval.", "", bd_text, ""]
+    if refs:
+        out += ["Rows in *italics* are published results, not measured by this run (other "
+                "hardware, training budget and metric code):", ""]
+        out += [f"- *{r['name']}*: {r['description']}" for r in refs] + [""]
     plot_dir = config.out / "plots"
     out += ["## Rate–distortion curves", ""]
     for m in metrics:

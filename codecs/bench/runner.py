@@ -60,6 +60,7 @@ class BenchConfig:
     speed_bpp: float = 0.2
     plots: bool = True
     progress: bool = True
+    references: tuple[Path, ...] = ()  # published curves (CompressAI JSON) drawn and compared
 
     def command_line(self, *, with_limit: bool = True) -> str:
         """The `gic bench` invocation that reproduces this configuration."""
@@ -78,6 +79,8 @@ class BenchConfig:
                 parts += [flag, str(getattr(self, name))]
         if with_limit and self.limit is not None:
             parts += ["--limit", str(self.limit)]
+        if self.references:
+            parts += ["--reference", ",".join(str(p) for p in self.references)]
         if not self.speed:
             parts.append("--no-speed")
         if not self.plots:
@@ -242,6 +245,7 @@ def run_bench(config: BenchConfig, *, metrics_fn: MetricsFn | None = None,
     from ..registry import create, names
 
     codec_names = _check_config(config, names())
+    references = [load_reference(p) for p in config.references]
     images = list_images(config.data, config.limit)
     header = columns(config.metrics)
     rows = _load_previous(config, header, log)
@@ -267,7 +271,8 @@ def run_bench(config: BenchConfig, *, metrics_fn: MetricsFn | None = None,
     _sweep(config, codecs, plans, todo, total, rows, header, metrics)
     speed_rows = _speed(config, codec_names, images, log) if config.speed else []
 
-    return _publish(config, codecs, plans, rows, images, metrics.failed, speed_rows, cpus, log)
+    return _publish(config, codecs, plans, rows, images, metrics.failed, speed_rows, cpus, log,
+                    references)
 
 
 def _sweep(config: BenchConfig, codecs: dict[str, Codec], plans: dict[str, list[Target]],
@@ -352,6 +357,22 @@ def _speed(config: BenchConfig, codec_names: list[str], images: list[Path], log:
     return with_ratios(rows, config.anchor)
 
 
+def load_reference(path: Path) -> dict[str, Any]:
+    """A published curve in CompressAI's JSON shape, checked enough to plot and compare it."""
+    import json
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        name, results = str(data["name"]), data["results"]
+        bpp = [float(b) for b in results["bpp"]]
+        for key, values in results.items():
+            if len(values) != len(bpp):
+                raise ValueError(f"'{key}' has {len(values)} values for {len(bpp)} rates")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BenchError(f"cannot use reference curve {path}: {exc}") from None
+    return {"name": name, "description": str(data.get("description", "")), "published": True,
+            "results": results}
+
+
 def bd_table(curves: dict[str, dict], anchor: str, metrics: Sequence[str]) -> dict[str, dict]:
     """BD-rate (%) of every codec against `anchor` per metric; None where it cannot be computed."""
     table: dict[str, dict] = {}
@@ -362,8 +383,9 @@ def bd_table(curves: dict[str, dict], anchor: str, metrics: Sequence[str]) -> di
             key = METRIC_KEYS[m]
             value = None
             if ref is not None:
-                pts = [(b, v) for b, v in zip(c["results"]["bpp"], c["results"][key]) if v is not None]
-                ref_pts = [(b, v) for b, v in zip(ref["results"]["bpp"], ref["results"][key])
+                pts = [(b, v) for b, v in zip(c["results"]["bpp"], c["results"].get(key, []))
+                       if v is not None]
+                ref_pts = [(b, v) for b, v in zip(ref["results"]["bpp"], ref["results"].get(key, []))
                            if v is not None]
                 try:
                     got = bd_rate([p[0] for p in ref_pts], [p[1] for p in ref_pts],
@@ -378,7 +400,7 @@ def bd_table(curves: dict[str, dict], anchor: str, metrics: Sequence[str]) -> di
 
 def _publish(config: BenchConfig, codecs: dict[str, Codec], plans: dict[str, list[Target]],
              rows: list[dict], images: list[Path], failed: dict[str, str], speed_rows: list[dict],
-             cpus: int, log: Log) -> dict[str, Any]:
+             cpus: int, log: Log, references: Sequence[dict] = ()) -> dict[str, Any]:
     from .report import write_report
 
     # Averages only over the images of this run (rows of images beyond --limit stay in the CSV).
@@ -391,7 +413,8 @@ def _publish(config: BenchConfig, codecs: dict[str, Codec], plans: dict[str, lis
         if curve["targets"]:
             curves[name] = curve
             write_json(config.out / "rd" / f"{name}.json", curve)
-    table = bd_table(curves, config.anchor, config.metrics)
+    table = bd_table({**curves, **{r["name"]: r for r in references}}, config.anchor,
+                     config.metrics)
     write_json(config.out / "bdrate.json", {"anchor": config.anchor, "unit": "percent",
                                             "method": "Bjontegaard, PCHIP on log-rate",
                                             "bd_rate": table})
@@ -411,13 +434,14 @@ def _publish(config: BenchConfig, codecs: dict[str, Codec], plans: dict[str, lis
         n = len({r["image"] for r in used})
         for m in config.metrics:
             path = config.out / "plots" / f"rd-{m}.png"
-            if plot_rd(list(curves.values()), m, path, title=f"{config.data.name}: {n} images"):
+            title = f"{config.data.name}: {n} image{'' if n == 1 else 's'}"
+            if plot_rd([*curves.values(), *references], m, path, title=title):
                 plots.append(path)
         if speed_rows and plot_speed(speed_rows, config.out / "plots" / "speed.png",
                                      title=f"768x512, median of {config.speed_repeat}, "
                                            f"{config.threads} thread(s)"):
             plots.append(config.out / "plots" / "speed.png")
-    summary = {"curves": curves, "bd_rate": table, "speed": speed_rows, "not_computed": failed,
+    summary = {"curves": curves, "references": list(references), "bd_rate": table, "speed": speed_rows, "not_computed": failed,
                "plots": plots, "rows": len(used), "images": len({r["image"] for r in used}),
                "config": config}
     text = write_report(config, summary, cpus)
