@@ -195,18 +195,37 @@ def encode_job(ctx: Ctx, image: np.ndarray, req: EncodeRequest) -> EncodeResult:
 
 
 # -- metrics -------------------------------------------------------------------------------------------
-def compute_metrics(ref: np.ndarray, dist: np.ndarray, device: str = "cpu",
-                    metrics: Sequence[str] = ("psnr", "lpips")) -> dict[str, float]:
-    """PSNR and LPIPS (LPIPS dropped with a note if it cannot run, e.g. missing weights)."""
+def _metric_fns():
+    """The library's metrics: `compute()` when the package exports it, else its modules directly."""
     from gic.codecs import metrics as m
 
+    compute = getattr(m, "compute", None)
+    lpips_map = getattr(m, "lpips_map", None)
+    if lpips_map is None:
+        from gic.codecs.metrics.lpips import lpips_map
+    return compute, lpips_map
+
+
+def compute_metrics(ref: np.ndarray, dist: np.ndarray, device: str = "cpu",
+                    metrics: Sequence[str] = ("psnr", "lpips")) -> dict[str, float]:
+    """PSNR and LPIPS; LPIPS is dropped with a note if it cannot run (e.g. missing weights)."""
+    compute, _ = _metric_fns()
+    if compute is None:
+        from gic.codecs.metrics.lpips import lpips
+        from gic.codecs.metrics.pixel import psnr
+
+        fns = {"psnr": lambda a, b: psnr(a, b), "lpips": lambda a, b: lpips(a, b, device=device)}
+
+        def compute(ref, dist, metrics, device=None):  # noqa: ANN001 - same shape as the library's
+            return {k: float(fns[k](ref, dist)) for k in metrics}
     try:
-        return dict(m.compute(ref, dist, metrics=tuple(metrics), device=device))
-    except GicError:
+        return {k: float(v) for k, v in compute(ref, dist, metrics=tuple(metrics), device=device).items()}
+    except GicError as exc:
         if "lpips" not in metrics:
             raise
-        out = dict(m.compute(ref, dist, metrics=tuple(x for x in metrics if x != "lpips"), device=device))
-        out["lpips_error"] = "LPIPS unavailable"
+        out = {k: float(v) for k, v in compute(ref, dist, metrics=tuple(x for x in metrics if x != "lpips"),
+                                               device=device).items()}
+        out["lpips_error"] = str(exc)
         return out
 
 
@@ -230,9 +249,8 @@ def metrics_job(ctx: Ctx, original: np.ndarray, previews: Sequence[Preview], dev
 
 def heatmap_job(ctx: Ctx, original: np.ndarray, image: np.ndarray, device: str = "cpu") -> np.ndarray:
     """The LPIPS distance map (HxW float, 0 = identical) of one layer."""
-    from gic.codecs import metrics as m
-
-    return np.asarray(m.lpips_map(original, image, device=device), np.float32)
+    _, lpips_map = _metric_fns()
+    return np.asarray(lpips_map(original, image, device=device), np.float32)
 
 
 # -- comparison and RD curves --------------------------------------------------------------------------
@@ -266,6 +284,7 @@ class RDPoint:
 @dataclass
 class RDResult:
     points: list[RDPoint] = field(default_factory=list)
+    skipped: int = 0  # encodes above max_bpp (not measured)
 
 
 def rd_qualities(codec: Codec, count: int) -> list[int]:
@@ -300,5 +319,7 @@ def rd_job(ctx: Ctx, original: np.ndarray, codecs: Sequence[str], points_per_cod
                             vals.get("lpips"))
             result.points.append(point)
             ctx.emit(point)
+        else:
+            result.skipped += 1
         ctx.progress((i + 1) / len(plan))
     return result

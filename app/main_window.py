@@ -264,7 +264,8 @@ class MainWindow(QMainWindow):
         self.roi_eraser_action = self._action("&Eraser", lambda: self._roi_mode("eraser"), "E")
         self.roi_rect_action = self._action("Rec&tangle", lambda: self._roi_mode("rect"), "G")
         self.roi_undo_action = self._action("&Undo", self.roi_editor.undo, QKeySequence.StandardKey.Undo)
-        self.roi_redo_action = self._action("&Redo", self.roi_editor.redo, QKeySequence.StandardKey.Redo)
+        self.roi_redo_action = self._action("&Redo", self.roi_editor.redo)
+        self.roi_redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.roi_clear_action = self._action("&Clear", self.roi_editor.clear, "Ctrl+Shift+Backspace")
         self.roi_invert_action = self._action("&Invert", self.roi_editor.invert, "Ctrl+I")
         self.roi_load_action = self._action("&Load mask…", self.load_mask_dialog)
@@ -735,13 +736,16 @@ class MainWindow(QMainWindow):
     def reencode_dialog(self) -> None:
         if self.encode_source() is None or not self.codec_infos:
             return
-        roi = self.roi_editor.mask()
-        dlg = EncodeDialog(self.codec_infos, self.devices, current_codec=settings.get("encode_codec"),
-                           device=self.device(), has_roi=bool(roi is not None and roi.any()), parent=self)
+        dlg = self.make_encode_dialog()
         if dlg.exec() == EncodeDialog.DialogCode.Accepted:
             req = dlg.request()
             settings.put("encode_codec", req.codec)
             self.reencode(req)
+
+    def make_encode_dialog(self) -> EncodeDialog:
+        roi = self.roi_editor.mask()
+        return EncodeDialog(self.codec_infos, self.devices, current_codec=settings.get("encode_codec"),
+                            device=self.device(), has_roi=bool(roi is not None and roi.any()), parent=self)
 
     def reencode(self, req: jobs.EncodeRequest) -> int | None:
         """Encode the source in the background (the painted ROI goes with it); the result then opens."""

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar,
                                QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
 from . import jobs
@@ -47,6 +47,11 @@ class RDPlotWidget(QWidget):
         self.points_spin.setRange(2, 16)
         self.points_spin.setValue(5)
         self.points_spin.setToolTip("Qualities per codec, spread over its range")
+        self.max_bpp_spin = QDoubleSpinBox()
+        self.max_bpp_spin.setRange(0.05, 24.0)
+        self.max_bpp_spin.setDecimals(2)
+        self.max_bpp_spin.setValue(2.0)
+        self.max_bpp_spin.setToolTip("Encodes above this rate are not measured (keeps the low-rate end readable)")
         self.compute_button = QPushButton("Compute")
         self.compute_button.clicked.connect(self.compute)
         self.cancel_button = QPushButton("Cancel")
@@ -69,6 +74,8 @@ class RDPlotWidget(QWidget):
         top.addWidget(self.metric_combo)
         top.addWidget(QLabel("Points per codec"))
         top.addWidget(self.points_spin)
+        top.addWidget(QLabel("Max bpp"))
+        top.addWidget(self.max_bpp_spin)
         top.addWidget(self.compute_button)
         top.addWidget(self.cancel_button)
         top.addWidget(self.progress, 1)
@@ -128,7 +135,8 @@ class RDPlotWidget(QWidget):
         self.status.setText(f"Measuring {len(codecs)} codec(s) on {self.original_name} ({w}×{h})…")
         return self.runner.submit(functools.partial(jobs.rd_job, original=self.original, codecs=codecs,
                                                     points_per_codec=self.points_spin.value(),
-                                                    device=self.window_.device()))
+                                                    device=self.window_.device(),
+                                                    max_bpp=self.max_bpp_spin.value()))
 
     @Slot()
     def cancel(self) -> None:
@@ -145,8 +153,10 @@ class RDPlotWidget(QWidget):
 
     @Slot(int, object)
     def _on_done(self, _job: int, result: object) -> None:
-        self.status.setText(f"{len(self.points)} points measured on {self.original_name}. "
-                            "Large markers: the two sides of the comparison.")
+        note = f" {result.skipped} encode(s) above {self.max_bpp_spin.value():g} bpp not shown." \
+            if result.skipped else ""
+        self.status.setText(f"{len(self.points)} points measured on {self.original_name}.{note} "
+                            "Stars: the two sides of the comparison.")
         self.computed.emit()
 
     @Slot(int, str)

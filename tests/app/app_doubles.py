@@ -47,6 +47,8 @@ class JpegLadderCodec(Codec):
         bg = quality if roi is None else (background_quality or 1)
         layers = []
         for k in range(1, quality + 1):
+            if k == 2 and self.hold is not None:
+                self.hold.wait(10)
             layers.append(self._jpeg(image, self.JPEG_Q[k - 1]))
             if progress is not None and progress(k / quality):
                 raise Cancelled()

@@ -1,0 +1,140 @@
+"""Quality overlays (PSNR/LPIPS per layer, heatmap), the comparison view and the RD plot."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from gic.app import jobs
+from gic.codecs.base import bits_per_pixel
+
+from app_doubles import TEST_CODEC
+
+
+def test_attach_original_measures_every_layer_and_shows_heatmap(qtbot, window, gic_file, image_png):
+    with qtbot.waitSignal(window.document_ready, timeout=20000):
+        window.open_path(gic_file)
+    assert window.layers.metrics(4).get("lpips") is None
+    with qtbot.waitSignal(window.document_ready, timeout=60000):
+        assert window.attach_original(image_png)
+    vals = [window.layers.metrics(k) for k in (1, 2, 3, 4)]
+    psnr = [v["psnr"] for v in vals]
+    lpips = [v["lpips"] for v in vals]
+    assert psnr == sorted(psnr) and psnr[-1] > psnr[0] + 3  # coarse to fine
+    assert lpips[-1] < lpips[0]
+    assert window.layers.table.item(3, 4).text() == f"{lpips[-1]:.4f}"
+    x, y = window.layers._curve.getData()
+    assert len(x) == 4 and np.allclose(y, lpips)
+    assert window.heatmap_check.isEnabled()
+    with qtbot.waitSignal(window.heatmap_runner.finished, timeout=60000):
+        qtbot.keyClick(window, Qt.Key.Key_H)
+    qtbot.waitUntil(lambda: window.view.has_overlay("heatmap"), timeout=5000)
+    window.heatmap_opacity.setValue(30)
+    assert window.view._overlays["heatmap"].opacity() == pytest.approx(0.3)
+    qtbot.keyClick(window, Qt.Key.Key_H)
+    assert not window.view.has_overlay("heatmap")
+
+
+def test_attach_original_of_the_wrong_size_is_refused(qtbot, window, gic_file, tmp_path):
+    from PIL import Image
+
+    with qtbot.waitSignal(window.document_ready, timeout=20000):
+        window.open_path(gic_file)
+    Image.fromarray(np.zeros((10, 10, 3), np.uint8)).save(tmp_path / "small.png")
+    assert not window.attach_original(tmp_path / "small.png")
+    assert "not attached" in window.banner.text()
+    assert window.original() is None
+
+
+@pytest.fixture
+def comparing(qtbot, window, image_png):
+    with qtbot.waitSignal(window.document_ready, timeout=20000):
+        window.open_path(image_png)
+    cmp = window.compare
+    cmp.sides[0].set_codec(TEST_CODEC)
+    cmp.sides[0].set_quality(2)
+    cmp.sides[1].set_codec("jpeg")
+    with qtbot.waitSignals([(cmp.side_finished, "a"), (cmp.side_finished, "b")], timeout=60000):
+        qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)  # View ▸ Compare
+    assert window.tabs.currentWidget() is cmp
+    assert all(r is not None for r in cmp.results)
+    return window
+
+
+def test_comparison_at_matched_bpp(qtbot, comparing, image):
+    cmp = comparing.compare
+    a = cmp.results[0]
+    assert a.encode.request.codec == TEST_CODEC
+    assert "bpp" in cmp.sides[0].result_label.text() and "LPIPS" in cmp.sides[0].result_label.text()
+    with qtbot.waitSignal(cmp.side_finished, timeout=60000):
+        cmp.sides[1].match_button.click()
+    b = cmp.results[1]
+    target = round(a.encode.bpp, 3)
+    assert b.encode.request.bpp == pytest.approx(target)
+    # the quality found is the best one: its neighbours are no closer to the target
+    codec = jobs.get_codec("jpeg")
+    q = b.encode.quality
+    for nq in (q - 1, q + 1):
+        if codec.quality_range[0] <= nq <= codec.quality_range[1]:
+            nb = bits_per_pixel(len(codec.encode(image, nq)), image.shape)
+            assert abs(b.encode.bpp - target) <= abs(nb - target) + 1e-9
+    assert f"{b.encode.bpp:.4f}" in cmp.sides[1].result_label.text()
+    assert f"{len(b.encode.data):,} bytes" in cmp.sides[1].result_label.text()
+    assert set(b.metrics) >= {"psnr", "lpips"}
+
+
+def test_split_divider_panes_and_difference(qtbot, comparing):
+    cmp = comparing.compare
+    view = cmp.split_view
+    assert cmp.stack.currentWidget() is view
+    # drag the divider from the middle to a quarter of the image
+    img_w = view.image().shape[1]
+    vp = view.viewport()
+    start = view.mapFromScene(QPointF(img_w / 2, 10))
+    end = view.mapFromScene(QPointF(img_w / 4, 10))
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(vp, end)
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=end)
+    assert view.split() == pytest.approx(0.25, abs=0.03)
+    # side by side: zoom/pan in one pane follows in the other
+    cmp.mode_buttons["panes"].click()
+    assert cmp.mode() == "panes"
+    cmp.pane_a.set_zoom(3.0)
+    cmp.pane_a.centerOn(20, 20)
+    assert cmp.pane_b.zoom() == pytest.approx(3.0)
+    ca, cb = cmp.pane_a.view_state()[1], cmp.pane_b.view_state()[1]
+    assert abs(ca.x() - cb.x()) < 1 and abs(ca.y() - cb.y()) < 1
+    cmp.mode_buttons["diff"].click()
+    a, b = cmp.images()
+    expected = np.clip(np.abs(a.astype(int) - b.astype(int)) * 4, 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(cmp.diff_view.image(), expected)
+
+
+def test_rd_plot_with_two_codecs_marks_the_comparison(qtbot, comparing):
+    w = comparing
+    rd = w.rd_plot
+    w.tabs.setCurrentWidget(rd)
+    rd.set_checked_codecs(["jpeg", TEST_CODEC])
+    rd.points_spin.setValue(3)
+    rd.max_bpp_spin.setValue(24)
+    with qtbot.waitSignal(rd.computed, timeout=120000):
+        rd.compute_button.click()
+    by = {}
+    for p in rd.points:
+        by.setdefault(p.codec, []).append(p)
+    assert set(by) == {"jpeg", TEST_CODEC}
+    assert len(by["jpeg"]) == 3 and len(by[TEST_CODEC]) == 3
+    assert all(p.lpips is not None and 0 <= p.lpips <= 1 for p in rd.points)
+    assert [m[0] for m in rd.marks] == [f"A: {TEST_CODEC}", "B: jpeg"]
+    assert len(rd.legend.items) >= 2
+
+
+def test_rd_plot_cancel(qtbot, comparing):
+    rd = comparing.rd_plot
+    rd.set_checked_codecs(["jpeg", "webp"])
+    rd.points_spin.setValue(16)
+    with qtbot.waitSignal(rd.runner.busy_changed, timeout=60000, check_params_cb=lambda b: not b):
+        rd.compute_button.click()
+        rd.cancel_button.click()
+    assert "Cancelled" in rd.status.text()
+    assert rd.compute_button.isEnabled()
