@@ -1,0 +1,64 @@
+"""Image quality metrics: PSNR, MS-SSIM, LPIPS (v0.1 alex-lin, with a spatial map) and DISTS.
+
+Functions take uint8 HxWx3 RGB arrays of the same size and return floats; networks are loaded
+once per device and run in inference mode, on CUDA when available unless `device` says otherwise.
+Training code wants the differentiable modules instead: `LPIPS` (inputs in [-1, 1]) and `DISTS`
+(inputs in [0, 1]).
+
+`lpips` and `dists` are both the submodules and, being callable, the functions:
+`metrics.lpips(ref, dist)` works, as does `metrics.lpips.LPIPS`.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import numpy as np
+import torch
+
+from gic.codecs.errors import CodecError
+
+from . import dists, lpips
+from .dists import DISTS
+from .lpips import LPIPS, check_images, lpips_map
+from .pixel import MS_SSIM_MIN_SIZE, ms_ssim, psnr
+from .weights import DISTS_SETUP_COMMAND
+
+#: Names accepted by `compute`, in display order.
+METRICS = ("psnr", "ms-ssim", "lpips", "dists")
+
+__all__ = [
+    "METRICS", "DISTS", "DISTS_SETUP_COMMAND", "LPIPS", "compute", "dists", "lpips", "lpips_map",
+    "ms_ssim", "psnr",
+]
+
+
+def compute(
+    ref: np.ndarray,
+    dist: np.ndarray,
+    metrics: Iterable[str] = METRICS,
+    device: str | torch.device | None = None,
+) -> dict[str, float]:
+    """The requested metrics as {"psnr": dB, "ms-ssim": 0..1, "lpips": d, "dists": d}.
+
+    PSNR is inf for identical images. MS-SSIM is NaN for images under 161 px on a side (undefined
+    at 5 scales) rather than an error, so the other metrics of a small image are still reported.
+    A missing DISTS weights file raises CodecError naming the set-up command.
+    """
+    check_images(ref, dist)
+    wanted = list(metrics)
+    unknown = [m for m in wanted if m not in METRICS]
+    if unknown:
+        raise CodecError(f"unknown metric {unknown[0]!r}; choose from {', '.join(METRICS)}")
+    out: dict[str, float] = {}
+    for name in wanted:
+        if name == "psnr":
+            out[name] = psnr(ref, dist)
+        elif name == "ms-ssim":
+            h, w = ref.shape[:2]
+            out[name] = ms_ssim(ref, dist) if min(h, w) >= MS_SSIM_MIN_SIZE else math.nan
+        elif name == "lpips":
+            out[name] = lpips.lpips(ref, dist, device)
+        else:
+            out[name] = dists.dists(ref, dist, device)
+    return out

@@ -1,0 +1,44 @@
+"""The weight-conversion script's offline parts: layout transpose and the safe unpickler."""
+import importlib.util
+import io
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+SCRIPT = Path(__file__).resolve().parents[3] / "packaging" / "convert_metric_weights.py"
+
+
+@pytest.fixture(scope="module")
+def conv():
+    spec = importlib.util.spec_from_file_location("convert_metric_weights", SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_hwio_to_oihw_matches_conv(conv):
+    rng = np.random.default_rng(0)
+    k = rng.normal(size=(3, 5, 4, 6)).astype(np.float32)  # H, W, in, out
+    x = rng.normal(size=(1, 4, 9, 9)).astype(np.float32)
+    w = conv.hwio_to_oihw(k)
+    assert w.shape == (6, 4, 3, 5)
+    out = torch.nn.functional.conv2d(torch.from_numpy(x), w)
+    # out[o, i, j] = sum over h, w, c of k[h, w, c, o] * x[c, i + h, j + w]
+    manual = np.einsum("hwco,chw->o", k, x[0, :, 2:5, 3:8])
+    np.testing.assert_allclose(out[0, :, 2, 3].numpy(), manual, rtol=1e-5)
+
+
+def test_flax_pickle_flattened(conv):
+    tree = {"Net_0": {"Conv_0": {"kernel": np.ones((1, 1, 2, 3)), "bias": np.zeros(3)}}}
+    flat = conv.read_flax_pickle(pickle.dumps(tree))
+    assert set(flat) == {"Net_0/Conv_0/kernel", "Net_0/Conv_0/bias"}
+    assert flat["Net_0/Conv_0/kernel"].dtype == np.float32
+
+
+def test_unpickler_refuses_code(conv):
+    evil = pickle.dumps({"x": io.BytesIO(b"")})  # any non-NumPy class
+    with pytest.raises(conv.ConversionError, match="unexpected object"):
+        conv.read_flax_pickle(evil)
