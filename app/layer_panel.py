@@ -46,6 +46,8 @@ class LayerPanel(QWidget):
         self.plot.setMinimumHeight(160)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)
         self._curve = self.plot.plot([], [], pen=pg.mkPen("#4fa3ff", width=2), symbol="o", symbolSize=6,
                                      symbolBrush="#4fa3ff")
         self._current = self.plot.plot([], [], pen=None, symbol="o", symbolSize=12,
@@ -116,6 +118,9 @@ class LayerPanel(QWidget):
         if pts:
             x, y = np.array(pts).T
             self._curve.setData(x, y)
+            # Start both axes at 0 so a single layer (or a flat curve) is still readable.
+            self.plot.setXRange(0, float(x.max()) * 1.1 or 1.0, padding=0)
+            self.plot.setYRange(0, float(y.max()) * 1.15 or 1.0, padding=0)
             self.plot_note.setText("")
         else:
             self._curve.setData([], [])

@@ -60,6 +60,7 @@ class RDPlotWidget(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
+        self.progress.setMaximumWidth(260)
         self.status = QLabel("Open an image (or attach the original) to measure every codec on it.")
         self.status.setWordWrap(True)
 
@@ -67,6 +68,8 @@ class RDPlotWidget(QWidget):
         self.plot.setBackground("#1e1e22")
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setLabel("bottom", "bits per pixel")
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)
         self.legend = self.plot.addLegend(offset=(-10, 10))
 
         top = QHBoxLayout()
@@ -78,7 +81,8 @@ class RDPlotWidget(QWidget):
         top.addWidget(self.max_bpp_spin)
         top.addWidget(self.compute_button)
         top.addWidget(self.cancel_button)
-        top.addWidget(self.progress, 1)
+        top.addWidget(self.progress)
+        top.addStretch(1)
         left = QVBoxLayout()
         left.addWidget(QLabel("Codecs"))
         left.addWidget(self.codec_list, 1)
