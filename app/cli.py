@@ -1,3 +1,524 @@
+"""`gic`: encode, decode, inspect and measure images from the command line.
+
+The contract other parts and users rely on: every bad input (missing file, not an image, corrupt
+or truncated .gic, bad option) ends in exactly one line `gic: error: <message>` on stderr and exit
+status 2, never a traceback (`--debug` shows it). Ctrl-C exits with 130. Long work shows a
+progress bar when stderr is a terminal.
+
+`view`, `bench` and `train` live in their own modules (each exposing `add_arguments(parser)` and
+`run(args) -> int`), imported only when that subcommand runs, so `gic info` never loads Qt or torch.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import importlib.util
+import json
+import math
+import os
 import sys
-def main(argv=None) -> int:
-    print("gic: not yet"); return 0
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+PROG = "gic"
+DEFAULT_CODECS = ("progic", "avif")  # the first one registered is the default for `gic encode`
+ALL_METRICS = ("psnr", "ms-ssim", "lpips", "dists")
+
+#: Subcommands implemented elsewhere: name → (module, one-line help).
+LAZY_COMMANDS = {
+    "view": ("gic.app.view_command", "open images and .gic files in the viewer"),
+    "bench": ("gic.codecs.bench.command", "rate-distortion and speed benchmark over a folder of images"),
+    "train": ("gic.codecs.progic.train_command", "train a ProGIC model, or export its weights"),
+}
+
+
+class UsageError(Exception):
+    """A bad command line (argparse's errors and our own option checks)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # type: ignore[override]
+        # argparse would print the usage block and exit; the contract is one line, handled in main().
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def _device(text: str) -> str:
+    if text == "cpu" or text == "cuda" or (text.startswith("cuda:") and text[5:].isdigit()):
+        return text
+    raise argparse.ArgumentTypeError(f"expected cpu, cuda or cuda:N, got {text!r}")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _metric_list(text: str) -> tuple[str, ...]:
+    names = tuple(s.strip().lower() for s in text.split(",") if s.strip())
+    bad = [n for n in names if n not in ALL_METRICS]
+    if not names or bad:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated subset of {','.join(ALL_METRICS)}")
+    return names
+
+
+@contextlib.contextmanager
+def progress_bar(desc: str, total: int = 1000) -> Iterator[Callable[[float], bool] | None]:
+    """A `progress(fraction)` callback drawing a tqdm bar on stderr, or None when not a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, file=sys.stderr, leave=False,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")
+
+    def update(fraction: float) -> bool:
+        bar.n = max(0, min(total, round(fraction * total)))
+        bar.refresh()
+        return False  # never asks to cancel: Ctrl-C does that
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
+def _note(message: str) -> None:
+    print(f"{PROG}: note: {message}", file=sys.stderr)
+
+
+def _size(w: int, h: int) -> str:
+    return f"{w}x{h}"
+
+
+def _bpp(num_bytes: int, w: int, h: int) -> float:
+    return num_bytes * 8.0 / (w * h)
+
+
+def default_codec() -> str:
+    from gic.codecs import registry
+
+    names = registry.names()
+    for name in DEFAULT_CODECS:
+        if name in names:
+            return name
+    return names[0]
+
+
+def load_any(path: str, device: str | None = None) -> Any:
+    """Pixels of any file gic knows: a .gic, a downscaled-codec file, or an image Pillow reads."""
+    from gic.codecs import container, downscaled, fileio, imageio, registry
+
+    data = fileio.read_bytes(path)
+    if container.is_gic(data):
+        header = container.unpack(data).header
+        return registry.create(header.codec, device=device or "cpu").decode(data)
+    if downscaled.is_downscaled(data):
+        return downscaled.codec_for(data).decode(data)
+    return imageio.decode_image(data, path)
+
+
+# -- encode -------------------------------------------------------------------------------------
+def cmd_encode(args: argparse.Namespace) -> int:
+    from gic.codecs import fileio, imageio, registry
+
+    if args.background_quality is not None and args.roi is None:
+        raise UsageError("--background-quality needs --roi")
+    image = imageio.load_image(args.input)
+    h, w = image.shape[:2]
+    name = args.codec or default_codec()
+    codec = registry.create(name, device=args.device)
+    roi = imageio.load_mask(args.roi) if args.roi is not None else None
+    quality: int | None = args.quality
+    with progress_bar(f"encoding with {name}") as progress:
+        if args.bpp is not None and roi is None:
+            data, quality = codec.encode_to_bpp(image, args.bpp, progress=progress)
+        else:
+            data = codec.encode(image, args.quality, bpp=args.bpp, roi=roi,
+                                background_quality=args.background_quality, progress=progress)
+            if args.bpp is None and quality is None:
+                quality = codec.default_quality
+    fileio.write_atomic(args.output, data)
+    suffix = Path(args.output).suffix.lower()
+    if suffix != codec.extension.lower():
+        _note(f"{name} files usually end in {codec.extension}, not {suffix or 'no suffix'}")
+    parts = [f"codec {name}"]
+    if quality is not None:
+        parts.append(f"quality {quality}")
+    if args.bpp is not None:
+        parts.append(f"target {args.bpp:g} bpp")
+    if roi is not None:
+        parts.append(f"ROI {int(roi.sum())} px")
+    print(f"wrote {args.output}: {', '.join(parts)}, {len(data)} bytes, "
+          f"{_bpp(len(data), w, h):.4f} bpp ({_size(w, h)})")
+    return 0
+
+
+# -- decode -------------------------------------------------------------------------------------
+def cmd_decode(args: argparse.Namespace) -> int:
+    from gic.codecs import container, downscaled, fileio, imageio, registry
+    from gic.codecs.errors import CodecError
+
+    if Path(args.output).suffix.lower() != ".png":
+        raise UsageError(f"the output must be a .png file, got {args.output}")
+    if args.layers is not None and args.layers < 1:
+        raise UsageError(f"--layers must be at least 1, got {args.layers}")
+    data = fileio.read_bytes(args.input)
+    extra = ""
+    if container.is_gic(data):
+        gic = container.unpack(data)  # validates every chunk; tolerates a cut after whole layers
+        header = gic.header
+        codec = registry.create(header.codec, device=args.device)
+        present = len(gic.layers)
+        want = present if args.layers is None else min(args.layers, present)
+        image, used = None, 0
+        with progress_bar(f"decoding {header.codec}") as progress:
+            if args.layers is None and not codec.progressive:
+                image, used = codec.decode(data), present
+            else:
+                for preview in codec.decode_progressive(data):
+                    image, used = preview.image, preview.layer
+                    if progress is not None:
+                        progress(preview.layer / max(1, want))
+                    if preview.layer >= want:
+                        break
+        if image is None:
+            raise CodecError(f"{args.input} holds no layer to decode")
+        what = f"{header.codec}, layers {used} of {header.num_layers}"
+        if gic.partial:
+            _note(f"{args.input} is partial: it holds {present} of the {header.num_layers} layers "
+                  f"its header announces")
+        if args.layers is not None and args.layers > present:
+            _note(f"asked for {args.layers} layers, the file holds {present}")
+        extra = f", {_bpp(gic.layer_offsets[used - 1], header.width, header.height):.4f} bpp read" \
+            if used and gic.layer_offsets else ""
+    else:
+        if args.layers is not None and args.layers != 1:
+            raise CodecError(f"{args.input} is not a progressive .gic file: --layers does not apply")
+        if downscaled.is_downscaled(data):
+            codec = downscaled.codec_for(data)
+            image, what = codec.decode(data), codec.name
+        else:
+            image = imageio.decode_image(data, args.input)
+            what = imageio.probe(data, args.input).format
+    imageio.save_png(args.output, image)
+    h, w = image.shape[:2]
+    print(f"wrote {args.output}: {_size(w, h)} from {args.input} ({what}{extra})")
+    return 0
+
+
+# -- info ---------------------------------------------------------------------------------------
+def gic_info(path: str, data: bytes) -> dict[str, Any]:
+    """Everything the container says about a .gic file, as plain JSON-able values."""
+    from gic.codecs import container
+
+    gic = container.unpack(data)
+    h = gic.header
+    pixels = h.width * h.height
+    layers, start = [], None
+    for k, (payload, end) in enumerate(zip(gic.layers, gic.layer_offsets), start=1):
+        layers.append({"layer": k, "bytes": len(payload), "end_offset": end,
+                       "bpp_through": round(end * 8.0 / pixels, 6)})
+    roi = None
+    if gic.roi is not None:
+        covered = int(gic.roi.sum())
+        roi = {"pixels": covered, "fraction": round(covered / pixels, 6)}
+    return {
+        "file": path, "type": "gic", "format_version": h.version, "bytes": len(data),
+        "width": h.width, "height": h.height, "bpp": round(_bpp(len(data), h.width, h.height), 6),
+        "codec": h.codec, "model_id": h.model_id, "model_hash": h.model_hash.hex(),
+        "num_layers": h.num_layers, "layers_present": len(gic.layers), "partial": gic.partial,
+        "incomplete_tail_bytes": len(data) - gic.total_bytes,
+        "layers": layers, "roi": roi, "params": gic.params, "metadata": gic.metadata,
+    }
+
+
+def image_info(path: str, data: bytes) -> dict[str, Any]:
+    """Format, size and rate of a non-.gic file."""
+    from gic.codecs import classical, downscaled, imageio
+
+    if downscaled.is_downscaled(data):
+        codec = downscaled.codec_for(data)
+        image = codec.decode(data)  # the original size is only known after decoding
+        inner = imageio.probe(data[downscaled.PREFIX_LEN:], path)
+        h, w = image.shape[:2]
+        return {"file": path, "type": "image", "format": f"{inner.format} at 1/{codec.factor} size",
+                "codec": codec.name, "width": w, "height": h,
+                "stored_width": inner.width, "stored_height": inner.height, "mode": inner.mode,
+                "bytes": len(data), "bpp": round(_bpp(len(data), w, h), 6)}
+    info = imageio.probe(data, path)
+    return {"file": path, "type": "image", "format": info.format, "codec": classical.identify(data),
+            "width": info.width, "height": info.height, "mode": info.mode, "bytes": len(data),
+            "bpp": round(info.bpp, 6)}
+
+
+def _print_info(info: dict[str, Any]) -> None:
+    def row(key: str, value: Any) -> None:
+        print(f"{key:<15} {value}")
+
+    row("file", info["file"])
+    if info["type"] != "gic":
+        row("format", info["format"] + (f" (codec {info['codec']})" if info.get("codec") else ""))
+        row("size", _size(info["width"], info["height"]))
+        if "stored_width" in info:
+            row("stored size", _size(info["stored_width"], info["stored_height"]))
+        row("mode", info["mode"])
+        row("bytes", info["bytes"])
+        row("bpp", f"{info['bpp']:.4f}")
+        return
+    row("format", f".gic version {info['format_version']}")
+    row("size", _size(info["width"], info["height"]))
+    row("codec", info["codec"])
+    row("model", f"{info['model_id'] or '-'} (weights {info['model_hash'][:16]})")
+    row("bytes", info["bytes"])
+    row("bpp", f"{info['bpp']:.4f}")
+    state = "partial" if info["partial"] else "complete"
+    row("layers", f"{info['layers_present']} of {info['num_layers']} ({state})")
+    if info["incomplete_tail_bytes"]:
+        row("", f"{info['incomplete_tail_bytes']} bytes after the last complete chunk (cut short)")
+    for layer in info["layers"]:
+        print(f"  layer {layer['layer']:>3}  {layer['bytes']:>9} bytes   "
+              f"{layer['bpp_through']:.4f} bpp through this layer")
+    roi = info["roi"]
+    row("ROI", "none" if roi is None else f"{roi['pixels']} px ({100 * roi['fraction']:.1f}% of the image)")
+    row("params", json.dumps(info["params"], sort_keys=True))
+    row("metadata", json.dumps(info["metadata"], sort_keys=True))
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from gic.codecs import container, fileio
+
+    data = fileio.read_bytes(args.file)
+    info = gic_info(args.file, data) if container.is_gic(data) else image_info(args.file, data)
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        _print_info(info)
+    return 0
+
+
+# -- metrics ------------------------------------------------------------------------------------
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from gic.codecs import metrics
+    from gic.codecs.errors import CodecError, GicError
+
+    ref = load_any(args.ref, args.device)
+    dist = load_any(args.dist, args.device)
+    if ref.shape != dist.shape:
+        raise CodecError(f"the images differ in size: {args.ref} is {_size(ref.shape[1], ref.shape[0])}, "
+                         f"{args.dist} is {_size(dist.shape[1], dist.shape[0])}")
+    explicit = args.metrics is not None
+    wanted = args.metrics if explicit else ALL_METRICS
+    results: dict[str, float] = {}
+    with progress_bar("measuring", total=len(wanted)) as progress:
+        for k, name in enumerate(wanted):
+            try:
+                results.update(metrics.compute(ref, dist, metrics=(name,), device=args.device))
+            except GicError as exc:
+                if explicit or name in ("psnr", "ms-ssim"):
+                    raise
+                # Asked for "everything": a metric whose weights are not installed is skipped.
+                _note(f"{name} skipped: {_one_line(exc)}")
+            if progress is not None:
+                progress((k + 1) / len(wanted))
+    if args.json:
+        # JSON cannot hold inf (PSNR of identical images) or NaN (MS-SSIM of an image under
+        # 161 px a side, undefined at 5 scales): both are written as null.
+        clean = {k: (float(v) if math.isfinite(v) else None) for k, v in results.items()}
+        print(json.dumps(clean, indent=2))
+        return 0
+    labels = {"psnr": ("PSNR", " dB"), "ms-ssim": ("MS-SSIM", ""), "lpips": ("LPIPS", ""),
+              "dists": ("DISTS", "")}
+    for name, value in results.items():
+        label, unit = labels.get(name, (name, ""))
+        if math.isnan(value):
+            text = "n/a (undefined for an image this small)"
+        elif math.isinf(value):
+            text = "inf (identical images)"
+        else:
+            text = f"{value:.4f}{unit}"
+        print(f"{label:<8} {text}")
+    return 0
+
+
+# -- codecs -------------------------------------------------------------------------------------
+def cmd_codecs(args: argparse.Namespace) -> int:
+    from gic.codecs import registry
+    from gic.codecs.errors import GicError
+
+    rows = []
+    for name in registry.names():
+        try:
+            c = registry.create(name)
+        except GicError as exc:  # e.g. a learned codec whose weights are missing
+            rows.append({"name": name, "available": False, "error": str(exc)})
+            continue
+        rows.append({"name": name, "available": True, "description": c.description,
+                     "quality_range": list(c.quality_range), "default_quality": c.default_quality,
+                     "progressive": c.progressive, "roi": c.supports_roi, "extension": c.extension})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    yes = {True: "yes", False: "no"}
+    print(f"{'name':<10} {'quality':<8} {'default':<8} {'progressive':<12} {'ROI':<4} {'ext':<10} description")
+    for r in rows:
+        if not r["available"]:
+            print(f"{r['name']:<10} unavailable: {r['error']}")
+            continue
+        lo, hi = r["quality_range"]
+        print(f"{r['name']:<10} {f'{lo}-{hi}':<8} {r['default_quality']:<8} {yes[r['progressive']]:<12} "
+              f"{yes[r['roi']]:<4} {r['extension']:<10} {r['description']}")
+    return 0
+
+
+# -- parser -------------------------------------------------------------------------------------
+def _chosen_command(argv: list[str]) -> str | None:
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg
+    return None
+
+
+def _add_lazy(sub: argparse._SubParsersAction, name: str, chosen: str | None) -> None:
+    module_name, help_text = LAZY_COMMANDS[name]
+    if name != chosen:
+        # Not running: only its one-line help is needed; don't import (Qt, torch) to list it.
+        try:
+            found = importlib.util.find_spec(module_name) is not None
+        except (ImportError, ValueError):
+            found = False
+        sub.add_parser(name, help=help_text if found else f"{help_text} (unavailable)")
+        return
+    try:
+        module = importlib.import_module(module_name)
+        add_arguments, run = module.add_arguments, module.run
+    except (ImportError, AttributeError) as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        p = sub.add_parser(name, help=f"{help_text} (unavailable)", add_help=False)
+
+        def unavailable(_args: argparse.Namespace) -> int:
+            raise UsageError(f"'{PROG} {name}' is unavailable in this installation ({reason})")
+
+        p.set_defaults(func=unavailable, accepts_extra=True)  # its options are unknown: take any
+        return
+    p = sub.add_parser(name, help=help_text, description=(module.__doc__ or help_text).strip())
+    add_arguments(p)
+    p.set_defaults(func=run)
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The `gic` parser; only the subcommand named in argv (if any) imports its module."""
+    chosen = _chosen_command(argv or [])
+    parser = _Parser(prog=PROG, description="Progressive generative image compression: encode, "
+                     "decode, inspect and measure images.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("encode", help="compress an image", description="Compress an image file.")
+    p.add_argument("input", metavar="IN", help="image file (PNG, JPEG, WebP, ...)")
+    p.add_argument("output", metavar="OUT", help="compressed file to write (atomically)")
+    p.add_argument("--codec", help="codec name (see 'gic codecs'; default progic, else avif)")
+    rate = p.add_mutually_exclusive_group()
+    rate.add_argument("--quality", "-q", type=int, help="quality in the codec's range")
+    rate.add_argument("--bpp", type=_positive_float, help="target bits per pixel (quality searched)")
+    p.add_argument("--roi", metavar="MASK.png", help="region of interest: white (or opaque) pixels")
+    p.add_argument("--background-quality", type=int, metavar="Q",
+                   help="quality outside the ROI (ROI codecs; default: the codec's choice)")
+    p.add_argument("--device", type=_device, default="cpu", help="cpu or cuda (learned codecs)")
+    p.set_defaults(func=cmd_encode)
+
+    p = sub.add_parser("decode", help="decompress to PNG", description="Decompress a .gic or "
+                       "classical file to PNG.")
+    p.add_argument("input", metavar="IN", help=".gic file, or any image file")
+    p.add_argument("output", metavar="OUT.png", help="PNG file to write (atomically)")
+    p.add_argument("--layers", type=int, metavar="K", help="decode only the first K layers (.gic)")
+    p.add_argument("--device", type=_device, default="cpu", help="cpu or cuda (learned codecs)")
+    p.set_defaults(func=cmd_decode)
+
+    p = sub.add_parser("info", help="describe a file", description="Header, layers, ROI, "
+                       "parameters and metadata of a .gic file; format, size and bpp of an image.")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("metrics", help="compare two images", description="PSNR, MS-SSIM, LPIPS and "
+                       "DISTS of DIST against REF (either may be a .gic or any image file).")
+    p.add_argument("ref", metavar="REF")
+    p.add_argument("dist", metavar="DIST")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--metrics", type=_metric_list, default=None,
+                   help=f"comma-separated subset of {','.join(ALL_METRICS)} (default: all; "
+                        f"then a metric whose weights are not installed is skipped with a note)")
+    p.add_argument("--device", type=_device, default=None, help="cpu or cuda (default: cuda if available)")
+    p.set_defaults(func=cmd_metrics)
+
+    p = sub.add_parser("codecs", help="list the codecs", description="The registered codecs with "
+                       "their quality ranges and features.")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_codecs)
+
+    for name in LAZY_COMMANDS:
+        _add_lazy(sub, name, chosen)
+    return parser
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("gic")
+    except Exception:  # noqa: BLE001 - running from a tree that is not installed
+        return "unknown"
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        text = f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `gic` with argv (default sys.argv[1:]); returns the exit status."""
+    from gic.codecs.errors import GicError
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv
+    try:
+        parser = build_parser(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra and not getattr(args, "accepts_extra", False):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly, without a second error at exit.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except (UsageError, GicError, OSError) as exc:
+        if debug:
+            raise
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a bug, still reported in one line
+        if debug:
+            raise
+        print(f"{PROG}: error: unexpected {type(exc).__name__}: {_one_line(exc)} "
+              f"(run with --debug for the traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -100,6 +100,33 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     return decode_image(read_bytes(path), os.fspath(path))
 
 
+def decode_mask(data: bytes, name: str = "mask") -> np.ndarray:
+    """An ROI mask from an image file: HxW bool, True inside the region of interest.
+
+    A mask with transparency marks the region by its opaque pixels (alpha > 127), as painted in
+    an editor layer; otherwise by its bright pixels (luminance > 127), black being background.
+    """
+    im = _open(data, name)
+    try:
+        with im:
+            im.load()
+            im = ImageOps.exif_transpose(im)
+            if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+                alpha = np.asarray(im.convert("RGBA"))[..., 3]
+                if alpha.min() < 255:
+                    return alpha > 127
+            return np.asarray(to_rgb(im).convert("L")) > 127
+    except CodecError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - as in decode_image
+        raise CodecError(f"cannot decode {name}: {exc}") from None
+
+
+def load_mask(path: str | os.PathLike) -> np.ndarray:
+    """Load an ROI mask file (see decode_mask)."""
+    return decode_mask(read_bytes(path), os.fspath(path))
+
+
 def probe(data: bytes, name: str = "image") -> ImageInfo:
     """Format, size and mode of an image file from its header (pixels are not decoded)."""
     with _open(data, name) as im:

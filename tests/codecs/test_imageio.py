@@ -133,3 +133,19 @@ def test_save_png_refuses_a_non_image_array(tmp_path):
     with pytest.raises(CodecError):
         imageio.save_png(tmp_path / "x.png", np.zeros((4, 4), np.float32))
     assert not (tmp_path / "x.png").exists()
+
+
+def test_mask_from_brightness_or_alpha(tmp_path):
+    grey = np.zeros((6, 8), np.uint8)
+    grey[1:3, 2:5] = 255
+    Image.fromarray(grey, "L").save(tmp_path / "m.png")
+    mask = imageio.load_mask(tmp_path / "m.png")
+    assert mask.dtype == bool and np.array_equal(mask, grey > 0)
+
+    rgba = np.zeros((6, 8, 4), np.uint8)  # black everywhere, the region painted opaque
+    rgba[4:, :3, 3] = 255
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
+    assert np.array_equal(imageio.load_mask(tmp_path / "a.png"), rgba[..., 3] > 0)
+
+    with pytest.raises(CodecError, match="nomask.png"):
+        imageio.load_mask(tmp_path / "nomask.png")
