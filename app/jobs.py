@@ -195,36 +195,17 @@ def encode_job(ctx: Ctx, image: np.ndarray, req: EncodeRequest) -> EncodeResult:
 
 
 # -- metrics -------------------------------------------------------------------------------------------
-def _metric_fns():
-    """The library's metrics: `compute()` when the package exports it, else its modules directly."""
-    from gic.codecs import metrics as m
-
-    compute = getattr(m, "compute", None)
-    lpips_map = getattr(m, "lpips_map", None)
-    if lpips_map is None:
-        from gic.codecs.metrics.lpips import lpips_map
-    return compute, lpips_map
-
-
 def compute_metrics(ref: np.ndarray, dist: np.ndarray, device: str = "cpu",
                     metrics: Sequence[str] = ("psnr", "lpips")) -> dict[str, float]:
     """PSNR and LPIPS; LPIPS is dropped with a note if it cannot run (e.g. missing weights)."""
-    compute, _ = _metric_fns()
-    if compute is None:
-        from gic.codecs.metrics.lpips import lpips
-        from gic.codecs.metrics.pixel import psnr
+    from gic.codecs.metrics import compute
 
-        fns = {"psnr": lambda a, b: psnr(a, b), "lpips": lambda a, b: lpips(a, b, device=device)}
-
-        def compute(ref, dist, metrics, device=None):  # noqa: ANN001 - same shape as the library's
-            return {k: float(fns[k](ref, dist)) for k in metrics}
     try:
-        return {k: float(v) for k, v in compute(ref, dist, metrics=tuple(metrics), device=device).items()}
+        return dict(compute(ref, dist, metrics=tuple(metrics), device=device))
     except GicError as exc:
         if "lpips" not in metrics:
             raise
-        out = {k: float(v) for k, v in compute(ref, dist, metrics=tuple(x for x in metrics if x != "lpips"),
-                                               device=device).items()}
+        out: dict = dict(compute(ref, dist, metrics=tuple(x for x in metrics if x != "lpips"), device=device))
         out["lpips_error"] = str(exc)
         return out
 
@@ -249,7 +230,8 @@ def metrics_job(ctx: Ctx, original: np.ndarray, previews: Sequence[Preview], dev
 
 def heatmap_job(ctx: Ctx, original: np.ndarray, image: np.ndarray, device: str = "cpu") -> np.ndarray:
     """The LPIPS distance map (HxW float, 0 = identical) of one layer."""
-    _, lpips_map = _metric_fns()
+    from gic.codecs.metrics import lpips_map
+
     return np.asarray(lpips_map(original, image, device=device), np.float32)
 
 
