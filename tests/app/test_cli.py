@@ -366,3 +366,34 @@ def test_metrics_without_dists_weights_skip_it_by_default_and_fail_when_asked(tm
     assert set(json.loads(r.stdout)) == {"psnr", "ms-ssim", "lpips"}
     assert "gic: note: dists skipped" in r.stderr and "Traceback" not in r.stderr
     assert_one_line_error(run("metrics", SAMPLE, SAMPLE, "--metrics", "dists"), "dists", "not found")
+
+
+# -- the learned codec, when this installation has it ------------------------------------------
+@pytest.mark.slow
+def test_progic_round_trip_layers_roi_and_partial_files(tmp_path):
+    if "progic" not in builtin_names():
+        pytest.skip("progic is not registered (its bundled weights are missing)")
+    mask = np.zeros((48, 64), np.uint8)
+    mask[8:24, 16:48] = 255
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    out = tmp_path / "x.gic"
+    r = gic("encode", SAMPLE, out, "--codec", "progic", "--quality", "2", "--roi", tmp_path / "mask.png",
+            "--background-quality", "1")
+    assert r.returncode == 0, r.stderr
+    info = json.loads(gic("info", out, "--json").stdout)
+    assert info["codec"] == "progic" and info["num_layers"] == 2 and info["roi"]["pixels"] == 16 * 32
+
+    r = gic("decode", out, tmp_path / "one.png", "--layers", "1")
+    assert r.returncode == 0, r.stderr
+    assert "layers 1 of 2" in r.stdout
+    r = gic("decode", out, tmp_path / "all.png")
+    assert r.returncode == 0 and "layers 2 of 2" in r.stdout
+    assert load(tmp_path / "one.png").shape == load(tmp_path / "all.png").shape == (48, 64, 3)
+
+    data = out.read_bytes()
+    cut = tmp_path / "cut.gic"
+    cut.write_bytes(data[: info["layers"][0]["end_offset"] + 3])
+    r = gic("decode", cut, tmp_path / "cut.png")
+    assert r.returncode == 0, r.stderr
+    assert "layers 1 of 2" in r.stdout and "partial" in r.stderr
+    assert np.array_equal(load(tmp_path / "cut.png"), load(tmp_path / "one.png"))

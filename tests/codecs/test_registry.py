@@ -25,7 +25,11 @@ def test_builtins_are_registered_in_a_stable_order():
     for name in ("jpeg", "webp", "avif", "jxl", "jpeg2000", "avif-x2", "avif-x4", "webp-x2"):
         assert name in NAMES
     assert len(set(NAMES)) == len(NAMES)
-    assert registry.names() == NAMES
+    # Loading the built-ins again (every names() call does) neither duplicates nor reorders them;
+    # other test modules may register doubles after them, so compare the common part.
+    again = registry.names()
+    assert [n for n in again if n in NAMES] == NAMES
+    assert NAMES.index("jpeg") < NAMES.index("webp") < NAMES.index("avif") < NAMES.index("avif-x2")
 
 
 def test_unknown_codec_is_a_codec_error_listing_the_known_ones():
