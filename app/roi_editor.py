@@ -109,19 +109,11 @@ def save_mask_png(mask: np.ndarray, path: str | Path) -> None:
 
 
 def load_mask_png(path: str | Path) -> np.ndarray:
-    """Read a mask PNG: any non-black pixel (or opaque pixel of an RGBA mask) is inside."""
-    from PIL import Image, UnidentifiedImageError
+    """Read a mask image with the library's rules (same as `gic encode --roi`): opaque pixels of a
+    mask with transparency, else bright pixels, are inside."""
+    from gic.codecs import imageio
 
-    from gic.codecs.errors import CodecError
-
-    try:
-        with Image.open(path) as im:
-            im.load()
-            if im.mode in ("RGBA", "LA") and np.asarray(im.getchannel("A")).min() < 255:
-                return np.asarray(im.getchannel("A")) > 127
-            return np.asarray(im.convert("L")) > 127
-    except (OSError, UnidentifiedImageError) as exc:
-        raise CodecError(f"cannot read mask {path}: {exc}") from exc
+    return imageio.load_mask(path)
 
 
 class RoiTool:

@@ -33,6 +33,16 @@ def live_job_threads() -> int:
         return sum(1 for t in _live_threads if not t.isFinished())
 
 
+def cancel_and_join_all(timeout_ms: int = 10000) -> None:
+    """Cancel every live job thread and wait for it (last-resort cleanup for tests and exit)."""
+    with _live_lock:
+        threads = list(_live_threads)
+    for t in threads:
+        t.ctx.cancel()
+    for t in threads:
+        t.wait(timeout_ms)
+
+
 def worker_thread_count() -> int:
     """Threads torch may use in a worker: leave one core for the GUI."""
     return max(1, (os.cpu_count() or 2) - 1)
