@@ -180,7 +180,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
         want = present if args.layers is None else min(args.layers, present)
         image, used = None, 0
         with progress_bar(f"decoding {header.codec}") as progress:
-            if args.layers is None and not codec.progressive:
+            if want >= present:  # everything there is: one render, not one per layer
                 image, used = codec.decode(data), present
             else:
                 for preview in codec.decode_progressive(data):
