@@ -124,6 +124,8 @@ class LayerPanel(QWidget):
             self.plot_note.setText("")
         else:
             self._curve.setData([], [])
+            self.plot.setXRange(0, 1, padding=0)
+            self.plot.setYRange(0, 1, padding=0)
             self.plot_note.setText("Open or attach the original to see quality per layer."
                                    if self._rows else "")
         self._mark_current()

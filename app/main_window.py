@@ -11,7 +11,7 @@ from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel,
                                QMainWindow, QProgressBar, QPushButton, QSlider, QSplitter, QTabWidget,
-                               QToolButton, QVBoxLayout, QWidget, QFormLayout, QScrollArea, QFrame)
+                               QToolButton, QVBoxLayout, QWidget, QFormLayout, QSizePolicy)
 
 from gic.codecs.base import Preview, bits_per_pixel
 from gic.codecs.errors import GicError
@@ -112,12 +112,15 @@ class MainWindow(QMainWindow):
         # Side panel: file info, layers, overlays; ROI in its own tab.
         self.info_label = QLabel("No file")
         self.info_label.setWordWrap(True)
+        # Never squeeze the file description below its text: the table and chart give way instead.
+        self.info_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.layers = LayerPanel()
         self.layers.layer_selected.connect(self.show_layer)
         self.heatmap_check = QCheckBox("LPIPS heatmap")
         self.heatmap_check.setToolTip("Where the current layer differs perceptually from the original (H)")
         self.heatmap_check.toggled.connect(self._on_heatmap_toggled)
+        self.heatmap_check.setEnabled(False)
         self.heatmap_opacity = QSlider(Qt.Orientation.Horizontal)
         self.heatmap_opacity.setRange(0, 100)
         self.heatmap_opacity.setValue(60)
@@ -629,6 +632,7 @@ class MainWindow(QMainWindow):
     @Slot(int, object)
     def _on_metrics_finished(self, _job: int, _result: object) -> None:
         self.heatmap_check.setEnabled(True)
+        self._update_actions()
         self.statusBar().showMessage("Quality measured for every layer", 4000)
         self.document_ready.emit()
 
@@ -889,10 +893,11 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         doc = self.doc
         has_image = doc is not None and (doc.original is not None or bool(self.previews))
-        self.save_action.setEnabled(doc is not None and doc.data is not None)
+        self.save_action.setEnabled(doc is not None and doc.data is not None and bool(self.previews))
         self.export_action.setEnabled(self.view.image() is not None)
         self.encode_action.setEnabled(has_image and bool(self.codec_infos))
         self.roi_editor.encode_button.setEnabled(has_image and bool(self.codec_infos))
+        self.heatmap_action.setEnabled(self.heatmap_check.isEnabled())
         self.attach_action.setEnabled(doc is not None)
         self.attach_button.setEnabled(doc is not None)
         for a in (self.roi_paint_action, self.roi_brush_action, self.roi_eraser_action, self.roi_rect_action,

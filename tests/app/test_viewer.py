@@ -94,6 +94,7 @@ def test_corrupt_file_shows_an_error_and_the_app_stays_usable(qtbot, window, tmp
     assert window.banner.isVisible()
     assert "bad.gic" in window.banner.text() and "corrupt" in window.banner.text().lower()
     assert window.previews == []
+    assert not window.save_action.isEnabled()  # nothing decodable to save
     garbage = tmp_path / "junk.gic"
     garbage.write_bytes(b"this is not an image at all")
     open_and_wait(qtbot, window, garbage)
