@@ -42,6 +42,8 @@ def _make_app(offscreen: bool):
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        _quiet_offscreen_warnings()
     app = QApplication.instance()
     if app is None:
         # Fractional scale factors (125%, 150%) as they are: crisp pixels at 100% need exact mapping.
@@ -51,6 +53,23 @@ def _make_app(offscreen: bool):
         app.setOrganizationName("gic")
         app.setDesktopFileName("gic")
     return app
+
+
+def _quiet_offscreen_warnings() -> None:
+    """The offscreen platform warns about window hints it cannot honour; that is not news."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    previous = None
+
+    def handler(mode, context, message):  # noqa: ANN001 - Qt's signature
+        if "propagateSizeHints" in message:
+            return
+        if previous is not None:
+            previous(mode, context, message)
+        else:
+            sys.stderr.write(message + "\n")
+
+    previous = qInstallMessageHandler(handler)
 
 
 def _parse_size(text: str | None) -> tuple[int, int] | None:
