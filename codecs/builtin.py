@@ -6,6 +6,9 @@ from . import classical, downscaled
 
 # Learned codecs first: they are what gic is about (the CLI's default is "progic" when registered).
 # --- learned codecs (lead) -------------------------------------------------------------------
+from . import progic  # noqa: E402
+
+progic.register_default()
 
 # --- classical codecs through Pillow, at full and at reduced resolution ----------------------
 classical.register_all()

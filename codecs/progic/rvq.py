@@ -22,7 +22,7 @@ class ResidualVQ(nn.Module):
     """S stages of K codes of dimension D; stage s quantises what stages < s left."""
 
     def __init__(self, stages: int, codes: int, dim: int, decay: float = 0.99,
-                 dead_fraction: float = 0.03):
+                 dead_fraction: float = 0.25):
         super().__init__()
         self.stages, self.codes, self.dim = stages, codes, dim
         self.decay, self.dead_fraction = decay, dead_fraction
@@ -104,5 +104,6 @@ class ResidualVQ(nn.Module):
             if dist.is_available() and dist.is_initialized():
                 dist.broadcast(pick, 0)
             self.codebooks[s][dead] = pick
-            self.ema_sum[s][dead] = pick
+            # a restarted code starts with average usage; its EMA sum must match (sum = code * count)
             self.ema_count[s][dead] = n / self.codes
+            self.ema_sum[s][dead] = pick * (n / self.codes)
