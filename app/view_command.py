@@ -90,8 +90,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"gic view: {file}: no such file", file=sys.stderr)
         return 2
     app = _make_app(offscreen=bool(screenshot))
-    from PySide6.QtCore import QTimer
-
     from .main_window import MainWindow
 
     window = MainWindow()

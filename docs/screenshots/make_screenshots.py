@@ -49,7 +49,7 @@ def shot(w, out: Path, name: str) -> None:
 def main() -> int:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent)
     out.mkdir(parents=True, exist_ok=True)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    _app = QApplication.instance() or QApplication(sys.argv[:1])  # noqa: F841 (kept alive)
     learned = "progic" in registry.names()
     codecs = (["progic"] if learned else []) + ["jpeg", "webp", "avif", "jxl"]
     w = MainWindow(codec_filter=codecs)

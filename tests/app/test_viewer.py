@@ -5,7 +5,7 @@ import threading
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -104,10 +104,10 @@ def test_corrupt_file_shows_an_error_and_the_app_stays_usable(qtbot, window, tmp
     assert not window.banner.isVisible()
 
 
+@pytest.mark.filterwarnings("ignore:.*QDragEnterEvent.*:DeprecationWarning")
 def test_drop_a_file_opens_it(qtbot, window, gic_file):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(gic_file))])
-    target = window
     pos = QPointF(200, 200)
     from PySide6.QtGui import QDragEnterEvent
 
