@@ -1,0 +1,81 @@
+"""The viewer with the real learned codec: a tiny ProGIC trained for a few steps (real code paths,
+quality irrelevant), registered as "progic" unless the bundled model already is."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QPointF, Qt
+
+from gic.app import jobs
+from gic.codecs import container, registry
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def progic(tmp_path_factory):
+    if "progic" in registry.names():
+        yield "progic"
+        return
+    from gic.codecs.progic.codec import ProGICCodec
+    from gic.codecs.progic.train import TrainConfig, Trainer
+    from gic.codecs.progic.train_command import TINY_MODEL
+    from gic.codecs.progic.weights import export_checkpoint
+
+    from app_doubles import make_image
+
+    folder = tmp_path_factory.mktemp("train")
+    for i in range(4):
+        Image.fromarray(make_image(128, 96, seed=i)).save(folder / f"{i}.png")
+    run = tmp_path_factory.mktemp("run")
+    cfg = TrainConfig(data=str(folder), out=str(run), steps=10, batch=4, crop=64, log_every=5,
+                      checkpoint_every=100, model=TINY_MODEL, threads=1)
+    Trainer(cfg).run(progress=False)
+    weights = run / "tiny.pt"
+    export_checkpoint(run / "last.pt", weights, model_id="progic-tiny-app-test")
+    registry.register("progic", lambda **o: ProGICCodec(weights=str(weights), **o), "tiny test model")
+    yield "progic"
+    registry._FACTORIES.pop("progic", None)  # noqa: SLF001
+    registry._DESCRIPTIONS.pop("progic", None)  # noqa: SLF001
+    jobs._codecs.pop(("progic", "cpu"), None)  # noqa: SLF001
+
+
+@pytest.mark.parametrize("window", [["progic", "jpeg"]], indirect=True)
+def test_paint_roi_encode_save_and_reopen_with_progic(qtbot, progic, window, image_png, tmp_path):
+    w = window
+    with qtbot.waitSignal(w.document_ready, timeout=20000):
+        w.open_path(image_png)
+    assert "progic" in w.codec_names()
+    w.view.set_zoom(4.0)
+    w.view.centerOn(48, 32)
+    qtbot.keyClick(w, Qt.Key.Key_G)  # rectangle tool
+    vp = w.view.viewport()
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=w.view.mapFromScene(QPointF(20.5, 16.5)))
+    qtbot.mouseMove(vp, w.view.mapFromScene(QPointF(60.5, 40.5)))
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=w.view.mapFromScene(QPointF(60.5, 40.5)))
+    mask = w.roi_editor.mask().copy()
+    assert mask.sum() == 25 * 41
+    dlg = w.make_encode_dialog()
+    dlg.codec_combo.setCurrentIndex(dlg.codec_combo.findData("progic"))
+    top = dlg.quality_spin.maximum()
+    dlg.quality_spin.setValue(top)
+    dlg.background_spin.setValue(1)
+    layers = []
+    w.decode_runner.partial.connect(lambda _j, p: layers.append(p.layer) if hasattr(p, "layer") else None)
+    with qtbot.waitSignal(w.document_ready, timeout=60000):
+        w.reencode(dlg.request())
+    assert layers == list(range(1, top + 1))
+    np.testing.assert_array_equal(w.doc.info.roi, mask)
+    assert "Bits inside ROI" in w.roi_editor.bits_label.text()
+    assert all(w.layers.metrics(k).get("lpips") is not None for k in layers)
+    out = tmp_path / "roi.gic"
+    assert w.save_encoded(out)
+    f = container.unpack(out.read_bytes())
+    np.testing.assert_array_equal(f.roi, mask)
+    assert f.header.codec == "progic" and f.header.num_layers == top
+    layers.clear()
+    with qtbot.waitSignal(w.document_ready, timeout=60000):
+        w.open_path(out)
+    assert layers == list(range(1, top + 1))
+    assert w.doc.info.roi is not None and not w.banner.isVisible()
