@@ -236,8 +236,9 @@ class Trainer:
             self.opt_d.step()
         self.step += 1
         psnr = -10 * math.log10(max(float(mse.detach()), 1e-10))
-        return {"loss": float(loss), "mse": float(mse), "psnr": psnr, "lpips": float(lp),
-                "commit": float(out.commit_loss), "g_adv": float(g_adv), "d": float(d_loss),
+        val = lambda t: float(t.detach())  # noqa: E731
+        return {"loss": val(loss), "mse": val(mse), "psnr": psnr, "lpips": val(lp),
+                "commit": val(out.commit_loss), "g_adv": val(g_adv), "d": val(d_loss),
                 "used": out.stats["used"]}
 
     @torch.no_grad()
