@@ -67,14 +67,15 @@ class MainWindow(QMainWindow):
         self.codec_infos: list[CodecInfo] = []
         self.devices = ["cpu"]
         self._heatmap_layer: int | None = None
-        self._closing = False
+        self._loading: Path | None = None  # image file being loaded in the background
 
         self.decode_runner = JobRunner("decode", self)
         self.metrics_runner = JobRunner("metrics", self)
         self.heatmap_runner = JobRunner("heatmap", self)
         self.encode_runner = JobRunner("encode", self)
         self.codecs_runner = JobRunner("codecs", self)
-        self._runners = [self.decode_runner, self.metrics_runner, self.heatmap_runner,
+        self.load_runner = JobRunner("load", self)
+        self._runners = [self.load_runner, self.decode_runner, self.metrics_runner, self.heatmap_runner,
                          self.encode_runner, self.codecs_runner]
 
         self._build_view_tab()
@@ -319,6 +320,8 @@ class MainWindow(QMainWindow):
         self.encode_runner.finished.connect(self._on_encode_finished)
         self.encode_runner.failed.connect(self._on_encode_failed)
         self.encode_runner.cancelled.connect(self._on_encode_cancelled)
+        self.load_runner.finished.connect(self._on_image_loaded)
+        self.load_runner.failed.connect(self._on_image_failed)
         self.codecs_runner.finished.connect(self._on_codecs_found)
         self.codecs_runner.failed.connect(lambda _id, msg: self.show_banner(f"Cannot list codecs: {msg}"))
         for runner in self._runners:
@@ -385,13 +388,12 @@ class MainWindow(QMainWindow):
         path = Path(path)
         settings.put("last_dir", str(path.parent))
         if jobs.is_image_path(path):
-            try:
-                image = jobs.load_image(path)
-            except (GicError, OSError) as exc:
-                self._fail_open(path.name, str(exc))
-                return False
-            self._remember(path)
-            self.open_image(image, path.name, path=path)
+            # Decoding a large image file takes a while: do it in the background like the rest.
+            for runner in (self.decode_runner, self.metrics_runner, self.heatmap_runner):
+                runner.cancel()
+            self._loading = path
+            self.load_runner.submit(functools.partial(_load_image_job, path=path))
+            self.statusBar().showMessage(f"Loading {path.name}…")
             return True
         try:
             data = jobs.read_file(path)
@@ -402,6 +404,16 @@ class MainWindow(QMainWindow):
         self.open_bytes(data, path.name, path=path)
         return True
 
+    @Slot(int, object)
+    def _on_image_loaded(self, _job: int, result: object) -> None:
+        path, image = result
+        self._remember(path)
+        self.open_image(image, path.name, path=path)
+
+    @Slot(int, str)
+    def _on_image_failed(self, _job: int, message: str) -> None:
+        self._fail_open(self._loading.name if self._loading else "the image", message)
+
     def _remember(self, path: Path) -> None:
         settings.add_recent_file(path)
 
@@ -411,7 +423,7 @@ class MainWindow(QMainWindow):
         self.document_ready.emit()
 
     def _start_document(self, doc: Loaded) -> None:
-        for runner in (self.decode_runner, self.metrics_runner, self.heatmap_runner):
+        for runner in (self.load_runner, self.decode_runner, self.metrics_runner, self.heatmap_runner):
             runner.cancel()
         self.doc = doc
         self.previews = []
@@ -563,6 +575,11 @@ class MainWindow(QMainWindow):
             lines.append("<span style='color:#e0a030'>partial file: later layers are missing</span>")
         if i.roi is not None:
             lines.append(f"ROI stored: {100 * i.roi.mean():.1f}% of the image")
+        settings_used = {k: v for k, v in i.metadata.items() if k in ("encoder", "quality", "background_quality")}
+        if settings_used:
+            lines.append(", ".join(f"{k} {v}" for k, v in settings_used.items()))
+        if i.model_id:
+            lines.append(f"model {i.model_id}")
         if doc.error:
             lines.append(f"<span style='color:#e05050'>{doc.error}</span>")
         self.info_label.setText("<br>".join(lines))
@@ -942,7 +959,6 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Cancel every job and wait for the threads (the window is closing)."""
-        self._closing = True
         for r in self._runners:
             r.shutdown()
         self.compare.shutdown()
@@ -952,6 +968,10 @@ class MainWindow(QMainWindow):
         self._save_settings()
         self.shutdown()
         super().closeEvent(event)
+
+
+def _load_image_job(ctx, path: Path) -> tuple[Path, np.ndarray]:
+    return path, jobs.load_image(path)
 
 
 def _discover_codecs(ctx, only: list[str] | None = None) -> tuple[list[CodecInfo], bool, list[str]]:

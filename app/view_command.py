@@ -105,14 +105,40 @@ def run(args: argparse.Namespace) -> int:
     tab = {"viewer": 0, "compare": 1, "rd": 2}[getattr(args, "tab", "viewer") or "viewer"]
 
     if not screenshot:
+        opener = _FileOpenFilter(window)  # macOS: files opened from Finder arrive as QFileOpenEvent
+        app.installEventFilter(opener)
         if target is not None:
             window.open_path(target)
             if getattr(args, "original", None):
                 window.document_ready.connect(lambda: _attach_once(window, args.original))
         window.tabs.setCurrentIndex(tab)
-        return app.exec()
+        try:
+            return app.exec()
+        finally:
+            app.removeEventFilter(opener)
 
     return _screenshot(app, window, target, Path(screenshot), tab, getattr(args, "original", None))
+
+
+def _file_open_filter_class():
+    from PySide6.QtCore import QEvent, QObject
+
+    class FileOpenFilter(QObject):
+        def __init__(self, window) -> None:
+            super().__init__(window)
+            self.window = window
+
+        def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt naming)
+            if event.type() == QEvent.Type.FileOpen and event.file():
+                self.window.open_path(event.file())
+                return True
+            return False
+
+    return FileOpenFilter
+
+
+def _FileOpenFilter(window):  # noqa: N802 - built lazily so importing this module needs no Qt
+    return _file_open_filter_class()(window)
 
 
 _attached: set[int] = set()

@@ -86,3 +86,19 @@ def test_shortcuts_switch_tabs_and_zoom(qtbot, window, gic_file):
     assert window.zoom_label.text() == "200%"
     qtbot.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
     assert window.view.is_fit()
+
+
+def test_file_open_event_opens_the_file(qtbot, window, gic_file):
+    """macOS delivers files opened from Finder as QFileOpenEvent to the application."""
+    from PySide6.QtGui import QFileOpenEvent
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    opener = view_command._FileOpenFilter(window)
+    app.installEventFilter(opener)
+    try:
+        with qtbot.waitSignal(window.document_ready, timeout=20000):
+            QApplication.sendEvent(app, QFileOpenEvent(str(gic_file)))
+    finally:
+        app.removeEventFilter(opener)
+    assert window.doc.name == "sample.gic" and len(window.previews) == 4

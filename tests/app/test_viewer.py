@@ -130,6 +130,14 @@ def test_open_an_image_as_original(qtbot, window, image_png, image):
     assert "Original: orig.png" in window.original_label.text()
 
 
+def test_unreadable_image_shows_an_error(qtbot, window, tmp_path):
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
+    open_and_wait(qtbot, window, bad)
+    assert window.banner.isVisible() and "broken.png" in window.banner.text()
+    assert window.doc is None or window.doc.original is None
+
+
 def test_recent_files_menu_reopens(qtbot, window, gic_file, image_png):
     open_and_wait(qtbot, window, gic_file)
     open_and_wait(qtbot, window, image_png)
