@@ -202,11 +202,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="output file (default: the location gic reads)")
     ap.add_argument("--lpips-fp32", action="store_true", help="store LPIPS in fp32 instead of fp16")
     ap.add_argument("--force", action="store_true", help="convert even if the output file exists")
+    ap.add_argument("--if-missing", action="store_true",
+                    help="only convert what is missing (the default; accepted for set-up scripts)")
     args = ap.parse_args(argv)
     if not (args.lpips or args.dists):
         ap.error("choose --lpips and/or --dists")
     if args.out and args.lpips and args.dists:
         ap.error("--out needs a single target")
+    if args.force and args.if_missing:
+        ap.error("--force and --if-missing contradict each other")
 
     from gic.codecs.metrics import weights  # only for the output locations
 

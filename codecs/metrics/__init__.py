@@ -7,6 +7,11 @@ Training code wants the differentiable modules instead: `LPIPS` (inputs in [-1, 
 
 `lpips` and `dists` are both the submodules and, being callable, the functions:
 `metrics.lpips(ref, dist)` works, as does `metrics.lpips.LPIPS`.
+
+Large images are evaluated in exact tiles/bands (same result as one pass), so memory does not grow
+with image size beyond the images themselves. Measured on CPU, 1 thread, 4000x3000: PSNR 0.1 s;
+MS-SSIM 12 s, ~0.4 GB; LPIPS 18 s, ~0.45 GB. DISTS (VGG16) needs ~0.9 GB whatever the size and about
+45 s per megapixel on one CPU thread (256x256: ~2 s): use CUDA for large images.
 """
 from __future__ import annotations
 

@@ -30,9 +30,9 @@ CHANNELS = (3, 64, 128, 256, 512, 512)
 STRIDES = (1, 1, 2, 4, 8, 16)
 #: Convolutions per VGG16 block.
 _BLOCKS = (2, 2, 3, 3, 3)
-#: Receptive field of relu5_3 (with L2 pooling) spans input [16i-105, 16i+105]: 128 px is enough.
-TILE_MARGIN = 128
-#: 512 px cores: the largest window feature map (64 ch, 768², fp32) is ~150 MB.
+#: Receptive field of relu5_3 (with L2 pooling) spans input [16i-105, 16i+105]: 112 px is enough.
+TILE_MARGIN = 112
+#: 512 px cores: windows of at most 736², whose largest feature map (64 ch, fp32) is ~140 MB.
 TILE_CORE = 512
 
 _MEAN = (0.485, 0.456, 0.406)
@@ -77,17 +77,21 @@ class DISTS(nn.Module):
         f = self.l2_filter.expand(h.shape[1], 1, 3, 3)
         return (F.conv2d(h * h, f, stride=2, padding=1, groups=h.shape[1]) + 1e-12).sqrt()
 
+    def block(self, h: torch.Tensor, b: int) -> torch.Tensor:
+        """VGG16 block b (0..4) on normalised activations: L2 pooling (except the first), convs, ReLUs."""
+        if b > 0:
+            h = self._l2pool(h)
+        first = sum(_BLOCKS[:b])
+        for conv in self.convs[first : first + _BLOCKS[b]]:
+            h = F.relu(conv(h), inplace=True)  # in place: the conv output is not needed by autograd
+        return h
+
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The six compared stages for an input in [0, 1] (stage 0 is the raw input)."""
         out = [x]
         h = (x - self.mean) / self.std
-        i = 0
-        for b, n in enumerate(_BLOCKS):
-            if b > 0:
-                h = self._l2pool(h)
-            for _ in range(n):
-                h = F.relu(self.convs[i](h))
-                i += 1
+        for b in range(len(_BLOCKS)):
+            h = self.block(h, b)
             out.append(h)
         return out
 
@@ -141,18 +145,24 @@ def dists(ref: np.ndarray, dist: np.ndarray, device: str | torch.device | None =
     if min(h, w) < 16:
         raise CodecError(f"DISTS needs images of at least 16x16 px, got {w}x{h}")
     sums = [torch.zeros(5, c, dtype=torch.float64, device=dev) for c in CHANNELS]
+
+    def accumulate(k: int, t, fx: torch.Tensor, fy: torch.Tensor) -> None:
+        # fp32 features and products, summed in fp64 (the reduction widens on the fly).
+        cx, cy = t.crop(fx[0], STRIDES[k])[0], t.crop(fy[0], STRIDES[k])[0]
+        parts = [cx, cy, cx * cx, cy * cy, cx * cy]
+        sums[k] += torch.stack([p.sum((1, 2), dtype=torch.float64) for p in parts])
+
     with torch.inference_mode():
         for t in tiles(h, w, TILE_CORE, TILE_MARGIN, align=16):
             win = (slice(t.win_y0, t.win_y1), slice(t.win_x0, t.win_x1))
-            fxs = model.features(_to_tensor01(ref[win], dev))
-            fys = model.features(_to_tensor01(dist[win], dev))
-            for k, (fx, fy) in enumerate(zip(fxs, fys)):
-                cx = t.crop(fx[0], STRIDES[k])[0].double()
-                cy = t.crop(fy[0], STRIDES[k])[0].double()
-                sums[k] += torch.stack(
-                    [cx.sum((1, 2)), cy.sum((1, 2)), (cx * cx).sum((1, 2)), (cy * cy).sum((1, 2)),
-                     (cx * cy).sum((1, 2))]
-                )
+            hx, hy = _to_tensor01(ref[win], dev), _to_tensor01(dist[win], dev)
+            accumulate(0, t, hx, hy)
+            hx, hy = (hx - model.mean) / model.std, (hy - model.mean) / model.std
+            # Stage by stage, so only one stage's activations of each image are alive at a time.
+            for b in range(len(_BLOCKS)):
+                hx, hy = model.block(hx, b), model.block(hy, b)
+                accumulate(b + 1, t, hx, hy)
+            del hx, hy
         counts = [_stage_positions(h, w, k) for k in range(len(CHANNELS))]
         moments = [tuple((s[i] / n)[None] for i in range(5)) for s, n in zip(sums, counts)]
         # Identical images give 1 - (sum of normalised weights) = ~1e-8 of either sign: DISTS >= 0.
