@@ -782,7 +782,8 @@ class MainWindow(QMainWindow):
     def _on_encode_finished(self, _job: int, result: object) -> None:
         res: jobs.EncodeResult = result
         doc = self.doc
-        base = Path(doc.name).stem if doc else "image"
+        # Name the result after the original image, not after a previous encode of it.
+        base = Path(doc.original_name or doc.name).stem if doc else "image"
         codec = jobs.get_codec(res.request.codec, res.request.device)
         name = f"{base}-{res.request.codec}{codec.extension}"
         original = self.encode_source() if (doc and doc.original is not None) else None

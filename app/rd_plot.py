@@ -61,6 +61,7 @@ class RDPlotWidget(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
         self.progress.setMaximumWidth(260)
+        self.progress.hide()
         self.status = QLabel("Open an image (or attach the original) to measure every codec on it.")
         self.status.setWordWrap(True)
 
@@ -175,7 +176,8 @@ class RDPlotWidget(QWidget):
     @Slot(bool)
     def _on_busy(self, busy: bool) -> None:
         self.cancel_button.setEnabled(busy)
-        self.progress.setValue(0 if busy else self.progress.value())
+        self.progress.setValue(0)
+        self.progress.setVisible(busy)
         self._update_enabled()
 
     def metric(self) -> str:

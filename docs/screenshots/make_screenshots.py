@@ -1,9 +1,10 @@
 """Render the documentation screenshots from the real window (offscreen).
 
-    QT_QPA_PLATFORM=offscreen python docs/screenshots/make_screenshots.py [OUT_DIR]
+    QT_QPA_PLATFORM=offscreen python docs/screenshots/make_screenshots.py [OUT_DIR] [--weights W.pt]
 
-Uses the bundled sample; with the learned codec registered ("progic") the viewer and ROI shots show
-a progressive .gic, otherwise the classical codecs only.
+Uses the bundled sample; with the learned codec registered ("progic", or `--weights` pointing at
+exported ProGIC weights) the viewer and ROI shots show a progressive .gic, otherwise the classical
+codecs only.
 """
 from __future__ import annotations
 
@@ -46,8 +47,22 @@ def shot(w, out: Path, name: str) -> None:
     print("wrote", out / name)
 
 
+def register_weights(weights: str) -> None:
+    """Use these ProGIC weights as "progic" (when the bundled model is not registered)."""
+    if "progic" in registry.names():
+        return
+    from gic.codecs.progic.codec import ProGICCodec
+
+    registry.register("progic", lambda **o: ProGICCodec(weights=weights, **o), "ProGIC (given weights)")
+
+
 def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent)
+    args = sys.argv[1:]
+    if "--weights" in args:
+        i = args.index("--weights")
+        register_weights(args[i + 1])
+        del args[i:i + 2]
+    out = Path(args[0] if args else Path(__file__).parent)
     out.mkdir(parents=True, exist_ok=True)
     _app = QApplication.instance() or QApplication(sys.argv[:1])  # noqa: F841 (kept alive)
     learned = "progic" in registry.names()
@@ -83,16 +98,19 @@ def main() -> int:
     w.roi_editor.set_active(True)
     shot(w, out, "roi.png")
 
-    # Viewer: the progressive file with its original attached, LPIPS heatmap on.
+    # Viewer: the progressive file (or the re-encode) with its original attached, then the heatmap.
     w.roi_editor.set_active(False)
+    w.roi_editor.clear()
     w.side_tabs.setCurrentIndex(0)
     if learned:
         w.reencode(jobs.EncodeRequest(codec="progic", quality=info.quality_range[1]))
         settle(w)
         w.layers.select_layer(max(1, len(w.previews) // 2))
-    w.heatmap_check.setChecked(True)
     settle(w)
     shot(w, out, "viewer.png")
+    w.heatmap_check.setChecked(True)
+    settle(w)
+    shot(w, out, "heatmap.png")
     w.heatmap_check.setChecked(False)
 
     # Comparison: the learned (or WebP) side vs JPEG at matched bpp, split view.
