@@ -8,6 +8,7 @@ from PySide6.QtCore import QPointF, Qt
 from gic.app import jobs
 from gic.codecs.base import bits_per_pixel
 
+import qt_input
 from app_doubles import TEST_CODEC
 
 
@@ -89,12 +90,9 @@ def test_split_divider_panes_and_difference(qtbot, comparing):
     assert cmp.stack.currentWidget() is view
     # drag the divider from the middle to a quarter of the image
     img_w = view.image().shape[1]
-    vp = view.viewport()
     start = view.mapFromScene(QPointF(img_w / 2, 10))
     end = view.mapFromScene(QPointF(img_w / 4, 10))
-    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=start)
-    qtbot.mouseMove(vp, end)
-    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=end)
+    qt_input.drag(view.viewport(), [start, end])
     assert view.split() == pytest.approx(0.25, abs=0.03)
     # side by side: zoom/pan in one pane follows in the other
     cmp.mode_buttons["panes"].click()

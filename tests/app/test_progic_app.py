@@ -10,6 +10,8 @@ from PySide6.QtCore import QPointF, Qt
 from gic.app import jobs
 from gic.codecs import container, registry
 
+import qt_input
+
 pytestmark = pytest.mark.slow
 
 
@@ -50,10 +52,8 @@ def test_paint_roi_encode_save_and_reopen_with_progic(qtbot, progic, window, ima
     w.view.set_zoom(4.0)
     w.view.centerOn(48, 32)
     qtbot.keyClick(w, Qt.Key.Key_G)  # rectangle tool
-    vp = w.view.viewport()
-    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=w.view.mapFromScene(QPointF(20.5, 16.5)))
-    qtbot.mouseMove(vp, w.view.mapFromScene(QPointF(60.5, 40.5)))
-    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=w.view.mapFromScene(QPointF(60.5, 40.5)))
+    qt_input.drag(w.view.viewport(), [w.view.mapFromScene(QPointF(20.5, 16.5)),
+                                      w.view.mapFromScene(QPointF(60.5, 40.5))])
     mask = w.roi_editor.mask().copy()
     assert mask.sum() == 25 * 41
     dlg = w.make_encode_dialog()

@@ -11,6 +11,7 @@ from gic.codecs import container
 import threading
 
 from gic.app.jobs import EncodeRequest
+import qt_input
 from app_doubles import TEST_CODEC, JpegLadderCodec
 
 
@@ -19,11 +20,8 @@ def view_point(view, x, y) -> QPoint:
 
 
 def drag(qtbot, view, points, modifier=Qt.KeyboardModifier.NoModifier):
-    vp = view.viewport()
-    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, modifier, view_point(view, *points[0]))
-    for p in points[1:]:
-        qtbot.mouseMove(vp, view_point(view, *p))
-    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, modifier, view_point(view, *points[-1]))
+    """Drag with the left button over image coordinates `points`."""
+    qt_input.drag(view.viewport(), [view_point(view, *p) for p in points], modifier)
 
 
 @pytest.fixture

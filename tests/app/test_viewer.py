@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from gic.app import settings
 
+import qt_input
 from app_doubles import TEST_CODEC, JpegLadderCodec
 
 
@@ -162,9 +163,8 @@ def test_zoom_keys_and_pixel_readout(qtbot, window, gic_file):
     qtbot.keyClick(view, Qt.Key.Key_0)
     assert view.is_fit()
     # hover over image pixel (10, 5): the status bar reads it out
-    pt = view.mapFromScene(QPointF(10.5, 5.5))
-    qtbot.mouseMove(view.viewport(), pt)
-    qtbot.waitUntil(lambda: "x 10  y 5" in window.pixel_label.text(), timeout=3000)
+    qt_input.hover(view.viewport(), view.mapFromScene(QPointF(10.5, 5.5)))
+    assert "x 10  y 5" in window.pixel_label.text()
     r, g, b = window.view.image()[5, 10]
     assert f"RGB {r:3d} {g:3d} {b:3d}" in window.pixel_label.text()
 
