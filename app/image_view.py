@@ -214,8 +214,7 @@ class ImageView(QGraphicsView):
         return self.mapToScene(event.position().toPoint())
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if event.button() == Qt.MouseButton.MiddleButton or (
-                self._tool is None and event.button() == Qt.MouseButton.RightButton):
+        if event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.RightButton):  # pan, even while painting
             self._pan_from = event.position()
             event.accept()
             return

@@ -27,3 +27,21 @@ def drag(widget: QWidget, points: list[QPoint], modifiers=Qt.KeyboardModifier.No
 
 def hover(widget: QWidget, pos: QPoint) -> None:
     _send(widget, QEvent.Type.MouseMove, pos, NONE, NONE, Qt.KeyboardModifier.NoModifier)
+
+
+def right_drag(widget: QWidget, points: list[QPoint]) -> None:
+    right = Qt.MouseButton.RightButton
+    mods = Qt.KeyboardModifier.NoModifier
+    _send(widget, QEvent.Type.MouseButtonPress, points[0], right, right, mods)
+    for p in points[1:]:
+        _send(widget, QEvent.Type.MouseMove, p, NONE, right, mods)
+    _send(widget, QEvent.Type.MouseButtonRelease, points[-1], right, NONE, mods)
+
+
+def wheel(widget: QWidget, pos: QPoint, steps: int) -> None:
+    """Turn the wheel by `steps` notches (positive: away from the user, zoom in)."""
+    from PySide6.QtGui import QWheelEvent
+
+    event = QWheelEvent(QPointF(pos), QPointF(widget.mapToGlobal(pos)), QPoint(0, 0), QPoint(0, 120 * steps),
+                        NONE, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)

@@ -5,7 +5,7 @@ import threading
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -177,3 +177,21 @@ def test_close_mid_decode_joins_the_worker(qtbot, window, gic_file):
     threading.Timer(0.2, JpegLadderCodec.hold.set).start()  # released from outside, like a slow layer
     window.close()
     assert not window.decode_runner.is_busy()
+
+
+def test_wheel_zoom_and_right_drag_pan_while_painting(qtbot, window, image_png):
+    open_and_wait(qtbot, window, image_png)
+    view = window.view
+    vp = view.viewport()
+    z0 = view.zoom()
+    qt_input.wheel(vp, vp.rect().center(), 3)
+    assert view.zoom() == pytest.approx(z0 * 1.25 ** 3)
+    assert not view.is_fit()
+    view.set_zoom(16.0)  # much larger than the window: room to pan both ways
+    view.centerOn(48, 32)
+    qtbot.keyClick(window, Qt.Key.Key_R)  # paint mode: the left button paints, right still pans
+    h0, v0 = view.horizontalScrollBar().value(), view.verticalScrollBar().value()
+    c = vp.rect().center()
+    qt_input.right_drag(vp, [c, c + QPoint(-40, -30)])
+    assert (view.horizontalScrollBar().value(), view.verticalScrollBar().value()) == (h0 + 40, v0 + 30)
+    assert not window.roi_editor.mask().any()
