@@ -27,6 +27,7 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.ppm *.avi
 OPEN_FILTER = f"gic files and images (*.gic *.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.ppm *.avif *.jxl);;" \
               f"gic files (*.gic);;{IMAGE_FILTER};;All files (*)"
 HEATMAP = "heatmap"
+PLACEHOLDER = "Open a .gic file or an image (Ctrl+O), or drop one here."
 
 
 def icon_path() -> Path:
@@ -96,7 +97,7 @@ class MainWindow(QMainWindow):
         self.banner.setWordWrap(True)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.hide()
-        self.placeholder = QLabel("Open a .gic file or an image (Ctrl+O), or drop one here.")
+        self.placeholder = QLabel(PLACEHOLDER)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setStyleSheet("color: #bbb; font-size: 15px; background: #303034;")
 
@@ -453,15 +454,22 @@ class MainWindow(QMainWindow):
                    original: np.ndarray | None = None, original_name: str | None = None,
                    saved: bool = True) -> int:
         """Decode encoded bytes in the background; returns the decode job id."""
-        keep_original = original if original is not None else None
-        self._start_document(Loaded(name=name, path=path, data=data, codec=codec, original=keep_original,
+        self._start_document(Loaded(name=name, path=path, data=data, codec=codec, original=original,
                                     original_name=original_name, saved=saved))
+        if original is None:  # another file: do not leave the previous picture up while decoding
+            self._show_placeholder(f"Decoding {name}…")
         self.info_label.setText(f"<b>{name}</b><br>{len(data):,} bytes<br>decoding…")
         self._original_changed()
         device = self.device()
         job = self.decode_runner.submit(functools.partial(jobs.decode_job, data=data, device=device, codec=codec))
         self._update_actions()
         return job
+
+    def _show_placeholder(self, text: str) -> None:
+        self.view.set_image(None)
+        self.view.hide()
+        self.placeholder.setText(text)
+        self.placeholder.show()
 
     def _show_array(self, image: np.ndarray, fit: bool | None = None) -> None:
         self.placeholder.hide()
@@ -502,12 +510,12 @@ class MainWindow(QMainWindow):
             self.show_banner(f"{doc.name} is partial: it holds {n} of {doc.info.num_layers} layers "
                              f"(the file was cut short). Showing what it has.", kind="warning")
         self.statusBar().showMessage(f"Decoded {len(self.previews)} layer(s) in {result.seconds:.2f} s", 5000)
+        if result.roi_bits is not None and doc.info is not None:
+            self.roi_editor.show_bits(result.roi_bits, doc.info.size * 8)
         if doc.original is not None and self.previews:
             self._start_metrics()
         else:
             self.document_ready.emit()
-        if result.roi_bits is not None and doc.info is not None:
-            self.roi_editor.show_bits(result.roi_bits, doc.info.size * 8)
 
     @Slot(int, str)
     def _on_decode_failed(self, _job: int, message: str) -> None:
@@ -520,9 +528,7 @@ class MainWindow(QMainWindow):
         else:
             self.show_banner(f"Cannot open {doc.name}: {message}")
             if doc.original is None:
-                self.view.set_image(None)
-                self.view.hide()
-                self.placeholder.show()
+                self._show_placeholder(PLACEHOLDER)
         self._update_info()
         self._update_actions()
         self.statusBar().showMessage(f"Error: {message}", 8000)
