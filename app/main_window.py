@@ -287,6 +287,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.cancel_action)
 
         m = mb.addMenu("&Help")
+        m.addAction(self._action("&Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents))
         m.addAction(self._action("&About", self.about))
 
         tb = self.addToolBar("Main")
@@ -941,6 +942,41 @@ class MainWindow(QMainWindow):
         else:
             self.recent_menu.addSeparator()
             self.recent_menu.addAction("Clear list", settings.clear_recent_files)
+
+    def shortcut_table(self) -> list[tuple[str, str, str]]:
+        """(menu, action, keys) for every menu action with a shortcut, plus the image view's own keys."""
+        rows = []
+        for top in self.menuBar().actions():
+            menu = top.menu()
+            if menu is None:
+                continue
+            for a in menu.actions():
+                keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts())
+                if keys:
+                    rows.append((top.text().replace("&", ""), a.text().replace("&", ""), keys))
+        rows += [("Image", "Zoom in / out", "+ / −, mouse wheel"), ("Image", "Fit / 100% / 200%", "0 / 1 / 2"),
+                 ("Image", "Pan", "drag, right or middle drag, arrow keys")]
+        return rows
+
+    @Slot()
+    def show_shortcuts(self) -> None:
+        from PySide6.QtWidgets import QDialog, QTableWidget, QTableWidgetItem
+
+        dlg = QDialog(self)
+        dlg.setWindowTitle("Keyboard shortcuts")
+        rows = self.shortcut_table()
+        table = QTableWidget(len(rows), 3, dlg)
+        table.setHorizontalHeaderLabels(["Menu", "Action", "Keys"])
+        table.verticalHeader().setVisible(False)
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                table.setItem(r, c, QTableWidgetItem(text))
+        table.resizeColumnsToContents()
+        table.horizontalHeader().setStretchLastSection(True)
+        lay = QVBoxLayout(dlg)
+        lay.addWidget(table)
+        dlg.resize(560, 520)
+        dlg.exec()
 
     @Slot()
     def about(self) -> None:

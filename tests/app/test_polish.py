@@ -102,3 +102,11 @@ def test_file_open_event_opens_the_file(qtbot, window, gic_file):
     finally:
         app.removeEventFilter(opener)
     assert window.doc.name == "sample.gic" and len(window.previews) == 4
+
+
+def test_shortcut_table_lists_the_menu_shortcuts(window):
+    rows = window.shortcut_table()
+    keys = {(menu, action): k for menu, action, k in rows}
+    assert keys[("File", "Open…")] and keys[("Encode", "Re-encode…")] == "Ctrl+E"
+    assert keys[("ROI", "Paint ROI")] == "R" and keys[("View", "LPIPS heatmap")] == "H"
+    assert "Ctrl+Shift+Z" in keys[("ROI", "Redo")]
