@@ -15,7 +15,7 @@ import torch
 from .. import container
 from ..base import Cancelled, Codec, Preview, ProgressFn
 from ..errors import CodecError, GicFormatError
-from .entropy import decode_symbols, encode_symbols
+from .entropy import decode_layer, encode_layer, symbol_costs
 from .model import FACTOR
 from .tiling import analyse_tiled, synthesise_tiled
 from .weights import LoadedModel, load_model
@@ -87,16 +87,15 @@ class ProGICCodec(Codec):
             depth = np.full((lh, lw), quality)
         layers = []
         for k in range(1, quality + 1):
-            sel = depth >= k
-            layers.append(encode_symbols(idx[k - 1][sel], self.loaded.tables[k - 1]))
+            layers.append(encode_layer(idx[k - 1], depth >= k, *self._models(k)))
             if progress is not None and progress(k / quality):
                 raise Cancelled()
         header = container.Header(width=image.shape[1], height=image.shape[0], codec=self.name,
                                   model_id=self.model_id, model_hash=self.loaded.model_hash,
                                   num_layers=quality)
-        params = {"latent": [lh, lw], "depth": quality, "background_depth": bg}
-        return container.pack(header, layers, params=params, roi=roi,
-                              metadata={"encoder": f"gic {self.name}", "quality": quality})
+        params = {"depth": quality, "bg": bg}  # the latent grid size follows from width x height
+        # no META chunk: at 0.03 bpp every byte counts, and params already record the settings
+        return container.pack(header, layers, params=params, roi=roi)
 
     # -- decoding ----------------------------------------------------------------------------
     def _open(self, data: bytes) -> tuple[container.GicFile, np.ndarray]:
@@ -104,13 +103,12 @@ class ProGICCodec(Codec):
         if f.header.codec != self.name:
             raise GicFormatError(f"file was written by codec {f.header.codec!r}, not {self.name!r}")
         container.check_model(f.header, self.model_id, self.loaded.model_hash)
+        lh, lw = -(-f.header.height // FACTOR), -(-f.header.width // FACTOR)
         try:
-            lh, lw = (int(v) for v in f.params["latent"])
-            full, bg = int(f.params["depth"]), int(f.params["background_depth"])
+            full, bg = int(f.params["depth"]), int(f.params["bg"])
         except (KeyError, TypeError, ValueError):
             raise GicFormatError("file has malformed ProGIC parameters") from None
-        if (lh, lw) != (-(-f.header.height // FACTOR), -(-f.header.width // FACTOR)) \
-                or not 1 <= bg <= full <= self.stages or full != f.header.num_layers:
+        if not 1 <= bg <= full <= self.stages or full != f.header.num_layers:
             raise GicFormatError("file has inconsistent ProGIC parameters")
         if f.roi is not None:
             depth = np.where(roi_to_latent(f.roi, lh, lw), full, bg)
@@ -118,10 +116,13 @@ class ProGICCodec(Codec):
             depth = np.full((lh, lw), full)
         return f, depth
 
+    def _models(self, k: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Marginal table and (for the first stages, when shipped) context tables of stage k."""
+        ctx = self.loaded.context
+        return self.loaded.tables[k - 1], (ctx[k - 1] if ctx is not None and k <= len(ctx) else None)
+
     def _decode_layer(self, f: container.GicFile, depth: np.ndarray, idx: np.ndarray, k: int) -> None:
-        sel = depth >= k
-        idx[k - 1][sel] = decode_symbols(f.layers[k - 1], int(sel.sum()),
-                                         self.loaded.tables[k - 1], what=f"layer {k}")
+        decode_layer(f.layers[k - 1], depth >= k, *self._models(k), out=idx[k - 1], what=f"layer {k}")
 
     def _render(self, idx: np.ndarray, depth: np.ndarray, f: container.GicFile) -> np.ndarray:
         with torch.inference_mode():
@@ -165,8 +166,7 @@ class ProGICCodec(Codec):
         for k, payload in enumerate(f.layers, start=1):
             self._decode_layer(f, depth, idx, k)
             sel = depth >= k
-            table = self.loaded.tables[k - 1]
-            cost = -np.log2(table[idx[k - 1]] / table.sum())
+            cost = symbol_costs(idx[k - 1], sel, *self._models(k))
             c_in, c_out = float(cost[sel & inside].sum()), float(cost[sel & ~inside].sum())
             total = 8 * len(payload)
             if c_in + c_out > 0:

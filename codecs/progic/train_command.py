@@ -15,7 +15,8 @@ TINY_MODEL = {"stages": 3, "codes": 16, "latent_dim": 8, "enc_channels": [8, 8, 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     d = TrainConfig()
-    p.add_argument("--data", help="folder of training images (required unless --export)")
+    p.add_argument("--data", help="folder of training images (with --export: images on which the "
+                   "entropy tables are measured; default: the run's training folder)")
     p.add_argument("--out", default=d.out, help="run folder: checkpoints, train.log (resumes from it)")
     p.add_argument("--steps", type=int, default=d.steps, help="total optimisation steps")
     p.add_argument("--batch", type=int, default=d.batch)
@@ -45,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
     if args.export:
         from .weights import export_checkpoint
         from pathlib import Path
-        info = export_checkpoint(Path(args.out) / "last.pt", args.export, model_id=args.model_id)
+        info = export_checkpoint(Path(args.out) / "last.pt", args.export, model_id=args.model_id,
+                                 tables_data=args.data)
         print(f"exported {info['model_id']} (step {info['step']}, hash {info['hash']}) to {args.export}")
         return 0
     if not args.data:

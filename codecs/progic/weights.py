@@ -15,7 +15,11 @@ import numpy as np
 import torch
 
 from ..errors import CodecError
-from .entropy import frequency_table
+from .entropy import context_tables, frequency_table
+
+#: RVQ stages whose indices are coded with spatial context (measured: stage 1 saves ~29%,
+#: stage 2 ~8%, stage 3 ~2% against the marginal; later stages ~0).
+CONTEXT_STAGES = 3
 from .model import ModelConfig, ProGIC
 
 FORMAT = "gic-progic-weights/1"
@@ -25,6 +29,7 @@ FORMAT = "gic-progic-weights/1"
 class LoadedModel:
     model: ProGIC
     tables: np.ndarray  # S x K integer frequency tables
+    context: np.ndarray | None  # C x 3 x K x K conditional tables for the first C stages
     model_id: str
     model_hash: bytes  # 16 bytes
     info: dict
@@ -36,27 +41,79 @@ def tables_from_model(model: ProGIC) -> np.ndarray:
     return np.stack([frequency_table(c) for c in counts]).astype(np.int32)
 
 
-def export_checkpoint(ckpt_path: str | Path, out_path: str | Path, model_id: str) -> dict:
-    """Write fp16 weights + config + tables from a training checkpoint (atomically)."""
+@torch.inference_mode()
+def estimate_tables(model: ProGIC, folder: str | Path, limit: int | None = None,
+                    uniform_mix: float = 0.02) -> tuple[np.ndarray, np.ndarray]:
+    """Per-stage index frequencies measured by encoding whole images of a folder.
+
+    Why not the EMA counts: those follow the last few hundred training batches and are biased by
+    the restarts; a table that is overconfident costs more than log2(K) bits. A little uniform
+    mass keeps every code affordable on images unlike the training set.
+    """
+    from PIL import Image
+
+    from .data import list_images
+    from .tiling import analyse_tiled
+
+    cfg = model.cfg
+    counts = np.zeros((cfg.stages, cfg.codes), dtype=np.float64)
+    maps: list[list[np.ndarray]] = [[] for _ in range(min(CONTEXT_STAGES, cfg.stages))]
+    was_training = model.training
+    model.eval()
+    for f in list_images(folder)[:limit]:
+        with Image.open(f) as im:
+            x = torch.from_numpy(np.array(im.convert("RGB"))).permute(2, 0, 1)[None].float() / 255
+        grid = analyse_tiled(model, x)[:, 0].numpy()
+        idx = grid.reshape(cfg.stages, -1)
+        for s in range(cfg.stages):
+            counts[s] += np.bincount(idx[s], minlength=cfg.codes)
+        for s, m in enumerate(maps):
+            m.append(grid[s])
+    model.train(was_training)
+    p = counts / counts.sum(1, keepdims=True)
+    p = (1 - uniform_mix) * p + uniform_mix / cfg.codes
+    tables = np.stack([frequency_table(row) for row in p]).astype(np.int32)
+    context = np.stack([context_tables(m, p[s]) for s, m in enumerate(maps)])
+    return tables, context
+
+
+def export_checkpoint(ckpt_path: str | Path, out_path: str | Path, model_id: str,
+                      tables_data: str | Path | None = None, table_images: int = 200) -> dict:
+    """Write fp16 weights + config + tables from a training checkpoint (atomically).
+
+    Tables are measured on `tables_data` (default: the run's training folder) with the fp16-rounded
+    weights that will ship, so they describe exactly the indices the shipped encoder produces.
+    """
     ckpt_path = Path(ckpt_path)
     if not ckpt_path.exists():
         raise CodecError(f"no checkpoint at {ckpt_path}")
     ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
     model = ProGIC(ModelConfig.from_dict(ck["model_config"]))
     model.load_state_dict(ck["model"])
-    return save_model(model, out_path, model_id, step=ck["step"],
+    with torch.no_grad():  # what ships is fp16: measure the tables with fp16-rounded weights
+        for t in model.state_dict().values():
+            if t.is_floating_point():
+                t.copy_(t.half().float())
+    data = tables_data or ck.get("train_config", {}).get("data")
+    tables, context = (estimate_tables(model, data, limit=table_images) if data and Path(data).is_dir()
+                       else (None, None))
+    return save_model(model, out_path, model_id, tables=tables, context=context, step=ck["step"],
                       history=[h for h in ck.get("history", []) if "eval" in h][-5:],
                       train_config=ck.get("train_config", {}))
 
 
-def save_model(model: ProGIC, out_path: str | Path, model_id: str, **info) -> dict:
+def save_model(model: ProGIC, out_path: str | Path, model_id: str,
+               tables: np.ndarray | None = None, context: np.ndarray | None = None, **info) -> dict:
     state = {}
     for k, v in model.state_dict().items():
         if k.startswith("rvq.ema_") or k == "rvq.initialised":
             continue  # training-only statistics
         state[k] = v.half() if v.is_floating_point() else v
     blob = {"format": FORMAT, "model_id": model_id, "config": model.cfg.to_dict(),
-            "state_dict": state, "tables": torch.from_numpy(tables_from_model(model)), "info": info}
+            "state_dict": state, "info": info,
+            "tables": torch.from_numpy(tables_from_model(model) if tables is None else tables)}
+    if context is not None:  # uint16 values (<= 65281) stored bit-for-bit in an int16 tensor
+        blob["context"] = torch.from_numpy(context.astype(np.uint16).view(np.int16))
     buf = io.BytesIO()
     torch.save(blob, buf)
     data = buf.getvalue()
@@ -91,5 +148,8 @@ def load_model(path: str | Path, device: str = "cpu") -> LoadedModel:
     model.eval().to(device)
     for p in model.parameters():
         p.requires_grad_(False)
-    return LoadedModel(model, blob["tables"].numpy().astype(np.int64), blob["model_id"],
+    context = blob.get("context")
+    if context is not None:
+        context = context.numpy().view(np.uint16).astype(np.int64)
+    return LoadedModel(model, blob["tables"].numpy().astype(np.int64), context, blob["model_id"],
                        hashlib.sha256(data).digest()[:16], blob.get("info", {}))

@@ -78,8 +78,8 @@ def test_roi_gets_all_stages_and_background_fewer(codec, image):
     data = codec.encode(image, quality=3, roi=roi, background_quality=1)
     f = container.unpack(data)
     assert f.roi is not None and np.array_equal(f.roi, roi)
-    assert f.params["background_depth"] == 1 and f.params["depth"] == 3
-    lat = roi_to_latent(roi, *f.params["latent"])
+    assert f.params["bg"] == 1 and f.params["depth"] == 3
+    lat = roi_to_latent(roi, -(-image.shape[0] // 16), -(-image.shape[1] // 16))
     plain = container.unpack(codec.encode(image, quality=3))
     # layers 2 and 3 carry only the ROI positions: smaller than the same layers without ROI
     assert len(f.layers[0]) == len(plain.layers[0])
