@@ -84,7 +84,8 @@ def read_csv(path: Path, header: Sequence[str]) -> list[dict[str, Any]]:
 
 
 def _mean(values: list[float]) -> float | None:
-    finite = [v for v in values if not math.isnan(v)]
+    """Mean, or None when any value is NaN or infinite (e.g. PSNR of a lossless point)."""
+    finite = [v for v in values if math.isfinite(v)]
     return sum(finite) / len(finite) if len(finite) == len(values) and finite else None
 
 

@@ -149,3 +149,12 @@ def test_child_peak_rss_does_not_include_parent(tmp_path):
                                  check=True).stdout)
     assert 5 < child < 120
     del block
+
+
+def test_average_of_lossless_psnr_is_null_not_infinite(tmp_path):
+    from gic.codecs.bench.records import write_json
+    rows = [{"image": "a", "codec": "c", "target": "q=9", "quality": 9, "bpp": 8.0,
+             "psnr-rgb": math.inf, "encoding_time": 1.0, "decoding_time": 1.0}]
+    got = average_results(rows, "c", ["psnr"], ["q=9"])
+    assert got["results"]["psnr-rgb"] == [None]
+    write_json(tmp_path / "c.json", got)  # strict JSON: would raise on inf
