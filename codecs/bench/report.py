@@ -112,13 +112,25 @@ def write_report(config: "BenchConfig", summary: dict[str, Any], cpus: int) -> s
             f"- Timing: median of {config.repeat} run(s) per point after one untimed warm-up per "
             f"codec; speed table: median of {config.speed_repeat} runs in a fresh process per "
             "codec.", ""]
+    timing = summary.get("timing") or {}
+    if timing.get("points"):
+        per = timing["sweep_s"] / timing["points"]
+        out[-1:-1] = [f"- This run measured {timing['points']} points in "
+                      f"{timing['sweep_s'] / 60:.1f} min ({per:.1f} s per point, metrics "
+                      "included; resumed runs count only the new points)."]
+    if "dists" not in metrics:
+        out += ["DISTS is not in this run's `--metrics`: on a CPU it costs about 10 s per "
+                "768x512 point (VGG16 at full resolution), hours for the full sweep. Add it with "
+                "`--metrics psnr,ms-ssim,lpips,dists`, preferably with `--device cuda`.", ""]
     if summary["not_computed"]:
         out += ["**Not computed (metrics recorded as NaN / null):**", ""]
         out += [f"- {m}: {why}" for m, why in summary["not_computed"].items()] + [""]
     out += [f"## BD-rate against {config.anchor}", "",
             "Bjøntegaard delta rate on the averaged curves (PCHIP of log-rate over the metric "
             "interval both curves cover). Negative: fewer bits than the anchor for the same "
-            "quality. n/a: the curves share no quality interval.", "", bd_text, ""]
+            "quality. n/a: the curves share no quality interval" + (
+                "." if config.anchor in curves else f", and here {config.anchor} was not run."),
+            "", bd_text, ""]
     if refs:
         out += ["Rows in *italics* are published results, not measured by this run (other "
                 "hardware, training budget and metric code):", ""]

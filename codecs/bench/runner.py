@@ -246,6 +246,9 @@ def run_bench(config: BenchConfig, *, metrics_fn: MetricsFn | None = None,
 
     codec_names = _check_config(config, names())
     references = [load_reference(p) for p in config.references]
+    if config.anchor not in codec_names:
+        log(f"note: the anchor {config.anchor!r} is not among the codecs of this run, so there is "
+            f"no BD-rate (add it to --codecs or choose --anchor)")
     images = list_images(config.data, config.limit)
     header = columns(config.metrics)
     rows = _load_previous(config, header, log)
@@ -268,11 +271,13 @@ def run_bench(config: BenchConfig, *, metrics_fn: MetricsFn | None = None,
     if len(todo) < len(images) * len(codec_names):
         log(f"resuming: {len(images) * len(codec_names) - len(todo)} image/codec pairs done, "
             f"{len(todo)} to go")
+    t0 = time.perf_counter()
     _sweep(config, codecs, plans, todo, total, rows, header, metrics)
+    sweep_s = time.perf_counter() - t0
     speed_rows = _speed(config, codec_names, images, log) if config.speed else []
 
     return _publish(config, codecs, plans, rows, images, metrics.failed, speed_rows, cpus, log,
-                    references)
+                    references, {"sweep_s": sweep_s, "points": total, "pairs": len(todo)})
 
 
 def _sweep(config: BenchConfig, codecs: dict[str, Codec], plans: dict[str, list[Target]],
@@ -400,7 +405,8 @@ def bd_table(curves: dict[str, dict], anchor: str, metrics: Sequence[str]) -> di
 
 def _publish(config: BenchConfig, codecs: dict[str, Codec], plans: dict[str, list[Target]],
              rows: list[dict], images: list[Path], failed: dict[str, str], speed_rows: list[dict],
-             cpus: int, log: Log, references: Sequence[dict] = ()) -> dict[str, Any]:
+             cpus: int, log: Log, references: Sequence[dict] = (),
+             timing: dict[str, float] | None = None) -> dict[str, Any]:
     from .report import write_report
 
     # Averages only over the images of this run (rows of images beyond --limit stay in the CSV).
@@ -443,7 +449,7 @@ def _publish(config: BenchConfig, codecs: dict[str, Codec], plans: dict[str, lis
             plots.append(config.out / "plots" / "speed.png")
     summary = {"curves": curves, "references": list(references), "bd_rate": table, "speed": speed_rows, "not_computed": failed,
                "plots": plots, "rows": len(used), "images": len({r["image"] for r in used}),
-               "config": config}
+               "config": config, "timing": timing or {}}
     text = write_report(config, summary, cpus)
     log(text)
     return summary
