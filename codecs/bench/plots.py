@@ -61,7 +61,8 @@ def _save(fig, path: Path) -> None:
     write_atomic(path, buf.getvalue())
 
 
-def plot_rd(curves: Sequence[Mapping[str, Any]], metric: str, path: Path, *, title: str = "") -> bool:
+def plot_rd(curves: Sequence[Mapping[str, Any]], metric: str, path: Path, *, title: str = "",
+            emphasis: Sequence[str] = ()) -> bool:
     """Draw bpp (log axis) against one metric for every codec's averaged curve; False if no data."""
     plt = _pyplot()
     key = METRIC_KEYS.get(metric, metric)
@@ -76,14 +77,16 @@ def plot_rd(curves: Sequence[Mapping[str, Any]], metric: str, path: Path, *, tit
         if not pts:
             continue
         xs, ys = zip(*pts)
-        ax.plot(xs, ys, label=c["name"], markersize=4, linewidth=1.5, **styles[c["name"]])
+        strong = c["name"] in emphasis  # ours: drawn thicker and on top
+        ax.plot(xs, ys, label=c["name"], markersize=5 if strong else 4,
+                linewidth=2.6 if strong else 1.4, zorder=3 if strong else 2, **styles[c["name"]])
         drawn += 1
     if drawn:
         ax.set_xscale("log")
         ax.set_xlabel("bits per pixel (log scale)")
         ax.set_ylabel(LABELS.get(key, key))
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8, ncol=2 if drawn > 6 else 1)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
         if title:
             ax.set_title(title)
         _save(fig, path)

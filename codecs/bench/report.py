@@ -107,7 +107,8 @@ def write_report(config: "BenchConfig", summary: dict[str, Any], cpus: int) -> s
                                         "bpp (quality searched per image)" if config.bpps else
                                         f"up to {config.points} qualities, dense at low rates "
                                         "(see `run.json`)") + ".",
-            f"- Machine: {_cpu_model()}, {cpus} CPU(s) allowed, {config.threads} thread(s) "
+            f"- Machine: {_cpu_model()}; codec calls pinned to {cpus} CPU(s), {config.threads} "
+            f"thread(s); metrics (untimed) on all CPUs "
             f"({_versions()}).",
             f"- Timing: median of {config.repeat} run(s) per point after one untimed warm-up per "
             f"codec; speed table: median of {config.speed_repeat} runs in a fresh process per "
@@ -115,9 +116,8 @@ def write_report(config: "BenchConfig", summary: dict[str, Any], cpus: int) -> s
     timing = summary.get("timing") or {}
     if timing.get("points"):
         per = timing["sweep_s"] / timing["points"]
-        out[-1:-1] = [f"- This run measured {timing['points']} points in "
-                      f"{timing['sweep_s'] / 60:.1f} min ({per:.1f} s per point, metrics "
-                      "included; resumed runs count only the new points)."]
+        out[-1:-1] = [f"- Sweep time: {timing['points']} points in {timing['sweep_s'] / 60:.1f} "
+                      f"min ({per:.1f} s per point, metrics included; summed over resumed runs)."]
     if "dists" not in metrics:
         out += ["DISTS is not in this run's `--metrics`: on a CPU it costs about 10 s per "
                 "768x512 point (VGG16 at full resolution), hours for the full sweep. Add it with "

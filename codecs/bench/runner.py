@@ -260,11 +260,17 @@ def run_bench(config: BenchConfig, *, metrics_fn: MetricsFn | None = None,
     options = {"device": config.device} if config.device else {}
     codecs = {n: create(n, **options) for n in codec_names}
     plans = {n: plan(c, config) for n, c in codecs.items()}
-    write_json(config.out / RUN_NAME, {
+    timing = {"sweep_s": 0.0, "points": 0}  # summed over the runs that filled this folder
+    if rows and (config.out / RUN_NAME).exists():
+        import json
+        before = json.loads((config.out / RUN_NAME).read_text(encoding="utf-8"))
+        timing.update(before.get("timing", {}))
+    run_info = {
         "command": config.command_line(), "started": started, "cpus": cpus,
         "comparable": _comparable(config), "images": [p.name for p in images],
-        "plans": {n: [t.label for t in p] for n, p in plans.items()},
-    })
+        "plans": {n: [t.label for t in p] for n, p in plans.items()}, "timing": timing,
+    }
+    write_json(config.out / RUN_NAME, run_info)
     metrics = MetricRunner(config.metrics, config.device, metrics_fn)
     todo = [(img, n) for img in images for n in codec_names if (img.name, n) not in done]
     total = sum(len(plans[n]) for _, n in todo)
@@ -273,11 +279,13 @@ def run_bench(config: BenchConfig, *, metrics_fn: MetricsFn | None = None,
             f"{len(todo)} to go")
     t0 = time.perf_counter()
     _sweep(config, codecs, plans, todo, total, rows, header, metrics)
-    sweep_s = time.perf_counter() - t0
+    timing = {"sweep_s": timing["sweep_s"] + time.perf_counter() - t0,
+              "points": timing["points"] + total}
+    write_json(config.out / RUN_NAME, {**run_info, "timing": timing})
     speed_rows = _speed(config, codec_names, images, log) if config.speed else []
 
     return _publish(config, codecs, plans, rows, images, metrics.failed, speed_rows, cpus, log,
-                    references, {"sweep_s": sweep_s, "points": total, "pairs": len(todo)})
+                    references, timing)
 
 
 def _sweep(config: BenchConfig, codecs: dict[str, Codec], plans: dict[str, list[Target]],
@@ -441,7 +449,8 @@ def _publish(config: BenchConfig, codecs: dict[str, Codec], plans: dict[str, lis
         for m in config.metrics:
             path = config.out / "plots" / f"rd-{m}.png"
             title = f"{config.data.name}: {n} image{'' if n == 1 else 's'}"
-            if plot_rd([*curves.values(), *references], m, path, title=title):
+            ours = [n for n, c in codecs.items() if getattr(c, "progressive", False)]
+            if plot_rd([*curves.values(), *references], m, path, title=title, emphasis=ours):
                 plots.append(path)
         if speed_rows and plot_speed(speed_rows, config.out / "plots" / "speed.png",
                                      title=f"768x512, median of {config.speed_repeat}, "
