@@ -103,6 +103,8 @@ def write_report(config: "BenchConfig", summary: dict[str, Any], cpus: int) -> s
                if table else "(no curves)")
     out += ["## Setup", "",
             f"- Images: {n_images} from `{config.data}`.",
+            "- Codecs: " + "; ".join(f"`{n}` ({c['description']})" for n, c in curves.items())
+            + ".",
             f"- Points per codec: " + (f"target rates {', '.join(f'{b:g}' for b in config.bpps)} "
                                         "bpp (quality searched per image)" if config.bpps else
                                         f"up to {config.points} qualities, dense at low rates "
