@@ -34,6 +34,18 @@ def default_sample() -> Path | None:
     return None
 
 
+def sample_original(sample: Path) -> Path | None:
+    """The image a bundled .gic sample was encoded from (same name beside it), so the default
+    view shows per-layer PSNR/LPIPS and the heatmap without the user attaching anything."""
+    if sample.suffix.lower() != ".gic":
+        return None
+    for ext in (".png", ".jpg"):
+        candidate = sample.with_suffix(ext)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def _make_app(offscreen: bool):
     if offscreen and not os.environ.get("QT_QPA_PLATFORM") and not (
             os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
@@ -100,6 +112,10 @@ def run(args: argparse.Namespace) -> int:
         window.resize(1280, 800)
     window.show()
     target = Path(file) if file else default_sample()
+    if file is None and target is not None and not getattr(args, "original", None):
+        found = sample_original(target)
+        if found is not None:
+            args.original = str(found)
     if target is None and file is None:
         window.statusBar().showMessage("No bundled sample found: open a file (Ctrl+O)")
     tab = {"viewer": 0, "compare": 1, "rd": 2}[getattr(args, "tab", "viewer") or "viewer"]

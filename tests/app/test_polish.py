@@ -48,6 +48,22 @@ def test_default_sample_is_bundled_or_none():
     assert sample is None or sample.is_file()
 
 
+def test_default_sample_is_a_gic_with_its_original_beside_it():
+    sample = view_command.default_sample()
+    assert sample is not None and sample.suffix == ".gic"
+    assert view_command.sample_original(sample) == sample.with_suffix(".png")
+
+
+def test_sample_original_only_for_gic_files_with_an_image_beside_them(tmp_path):
+    (tmp_path / "a.gic").write_bytes(b"")
+    (tmp_path / "b.gic").write_bytes(b"")
+    (tmp_path / "b.jpg").write_bytes(b"")
+    (tmp_path / "c.png").write_bytes(b"")
+    assert view_command.sample_original(tmp_path / "a.gic") is None
+    assert view_command.sample_original(tmp_path / "b.gic") == tmp_path / "b.jpg"
+    assert view_command.sample_original(tmp_path / "c.png") is None
+
+
 def test_settings_survive_a_restart(qtbot, window):
     window.heatmap_opacity.setValue(33)
     window.roi_editor.set_radius(17)
