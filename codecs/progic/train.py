@@ -1,4 +1,4 @@
-"""Training loop for the ProGIC model: distortion + LPIPS + adversarial + commitment.
+"""Training loop for the ProGIC model: distortion + LPIPS (+ DISTS) + adversarial + commitment.
 
 Runs on CPU, on CUDA, and under `torchrun` (DistributedDataParallel; each rank draws its own
 random crops, codebook statistics are all-reduced inside the quantiser). Checkpoints are written
@@ -21,6 +21,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import CodecError
 from .data import CropDataset, list_images
 from .model import ModelConfig, ProGIC
 
@@ -39,6 +40,9 @@ class TrainConfig:
     commit_weight: float = 0.25
     gan_weight: float = 0.0  # adversarial loss weight (0 disables the discriminator)
     gan_start: int = 5000  # steps of plain training before the adversarial loss starts
+    dists_weight: float = 0.0  # DISTS (texture-aware) loss weight; 0 does not load VGG16
+    init: str = ""  # shipped weight file to start from when the run folder has no checkpoint
+    train_only: str = ""  # "decoder": freeze encoder and codebooks, so bitstreams stay identical
     roi_fraction: float = 0.2  # share of samples trained with a random two-level depth map
     full_depth_fraction: float = 0.15  # share of samples forced to all stages
     checkpoint_every: int = 250
@@ -125,11 +129,22 @@ class Trainer:
         self.gen = torch.Generator().manual_seed(cfg.seed + rank)
 
         self.model = ProGIC(ModelConfig.from_dict(cfg.model) if cfg.model else ModelConfig()).to(self.device)
+        if cfg.init and not (self.out / "last.pt").exists():
+            self._init_from(cfg.init)
+        if cfg.train_only not in ("", "decoder"):
+            raise CodecError(f"train_only must be '' or 'decoder', not {cfg.train_only!r}")
+        if cfg.train_only == "decoder":
+            self.model.encoder.requires_grad_(False)
+            self.model.rvq.requires_grad_(False)
         from ..metrics.lpips import LPIPS  # the shipped, converted LPIPS (no model hub)
         self.lpips = LPIPS.load(device=str(self.device)) if hasattr(LPIPS, "load") else LPIPS().to(self.device)
         self.lpips.eval()
         for p in self.lpips.parameters():
             p.requires_grad_(False)
+        self.dists = None
+        if cfg.dists_weight > 0:
+            from ..metrics.dists import DISTS  # frozen VGG16 from resources/, no model hub
+            self.dists = DISTS.load(self.device)
         self.opt = torch.optim.AdamW(self._trainable(self.model), lr=cfg.lr, betas=(0.9, 0.99), weight_decay=0.0)
         self.disc = PatchDiscriminator().to(self.device) if cfg.gan_weight > 0 else None
         self.opt_d = torch.optim.AdamW(self.disc.parameters(), lr=cfg.lr, betas=(0.5, 0.9)) if self.disc else None
@@ -160,6 +175,22 @@ class Trainer:
             self._log_fn(line)
 
     # -- checkpoints ---------------------------------------------------------------------------
+    def _init_from(self, path: str) -> None:
+        """Start a fine-tune from shipped fp16 weights (which carry no codebook EMA statistics)."""
+        from .weights import load_model
+        loaded = load_model(path, device="cpu")
+        if loaded.model.cfg.to_dict() != self.model.cfg.to_dict():
+            raise CodecError(f"{path} has a different architecture than this run (--model)")
+        state = {k: v for k, v in loaded.model.state_dict().items()
+                 if not k.startswith("rvq.ema_") and k != "rvq.initialised"}
+        self.model.load_state_dict(state, strict=False)
+        rvq = self.model.rvq
+        with torch.no_grad():  # EMA statistics consistent with the loaded codebooks
+            rvq.ema_count.fill_(1.0)
+            rvq.ema_sum.copy_(rvq.codebooks)
+            rvq.initialised.fill_(True)
+        self.log(f"initialised from {path} ({loaded.model_id}, step {loaded.info.get('step')})")
+
     def _resume(self) -> None:
         path = self.out / "last.pt"
         if not path.exists():
@@ -197,6 +228,9 @@ class Trainer:
         c, m = self.cfg, self.model
         net = self.ddp or m
         m.train()
+        if c.train_only == "decoder":
+            m.encoder.eval()
+            m.rvq.eval()  # no EMA codebook updates: indices (and so rates) do not change
         x = self.data.batch(c.batch, self.rng).to(self.device, non_blocking=True)
         h, w = x.shape[-2] // 16, x.shape[-1] // 16
         depth = sample_depth(x.shape[0], h, w, m.cfg.stages, c, self.gen).to(self.device)
@@ -205,6 +239,10 @@ class Trainer:
         mse = F.mse_loss(recon, x)
         lp = self.lpips(recon.clamp(0, 1) * 2 - 1, x * 2 - 1).mean()
         loss = c.mse_weight * mse + c.lpips_weight * lp + c.commit_weight * out.commit_loss
+        ds = torch.zeros((), device=self.device)
+        if self.dists is not None:
+            ds = self.dists(recon.clamp(0, 1), x).mean()
+            loss = loss + c.dists_weight * ds
         use_gan = self.disc is not None and self.step >= c.gan_start
         g_adv = torch.zeros((), device=self.device)
         if use_gan:
@@ -238,18 +276,19 @@ class Trainer:
         psnr = -10 * math.log10(max(float(mse.detach()), 1e-10))
         val = lambda t: float(t.detach())  # noqa: E731
         return {"loss": val(loss), "mse": val(mse), "psnr": psnr, "lpips": val(lp),
-                "commit": val(out.commit_loss), "g_adv": val(g_adv), "d": val(d_loss),
+                "commit": val(out.commit_loss), "dists": val(ds), "g_adv": val(g_adv), "d": val(d_loss),
                 "used": out.stats["used"]}
 
     @torch.no_grad()
     def evaluate(self) -> dict:
-        """LPIPS and bpp (before entropy coding) at several depths on a few eval images."""
+        """LPIPS (and DISTS when it is in the loss) and bpp (before entropy coding) at several depths on a few eval images."""
         from PIL import Image
         m = self.model
         m.eval()
         files = list_images(self.cfg.eval_dir)[: self.cfg.eval_images]
         depths = sorted({d for d in (1, 2, 4, 8, m.cfg.stages) if d <= m.cfg.stages})
         res = {d: [] for d in depths}
+        res_d = {d: [] for d in depths}
         for f in files:
             img = torch.from_numpy(np.array(Image.open(f).convert("RGB"))).permute(2, 0, 1)[None].float().div(255).to(self.device)
             idx = m.analyse(img)
@@ -258,8 +297,11 @@ class Trainer:
                 rec = m.synthesise(idx, dm)[..., : img.shape[-2], : img.shape[-1]].clamp(0, 1)
                 rec = (rec * 255).round() / 255
                 res[d].append(float(self.lpips(rec * 2 - 1, img * 2 - 1).mean()))
+                if self.dists is not None:
+                    res_d[d].append(float(self.dists(rec, img).mean()))
         bpp_per_stage = math.log2(m.cfg.codes) / 256
         summary = {f"lpips@{d}": float(np.mean(v)) for d, v in res.items()}
+        summary.update({f"dists@{d}": float(np.mean(v)) for d, v in res_d.items() if v})
         summary.update({f"bpp@{d}": d * bpp_per_stage for d in depths})
         return summary
 
@@ -282,7 +324,7 @@ class Trainer:
                     bar.update(1)
                     bar.set_postfix(lpips=f"{acc[-1]['lpips']:.3f}", psnr=f"{acc[-1]['psnr']:.2f}")
                 if self.step % c.log_every == 0:
-                    keys = ("loss", "mse", "psnr", "lpips", "commit", "g_adv", "d")
+                    keys = ("loss", "mse", "psnr", "lpips", "dists", "commit", "g_adv", "d")
                     avg = {k: float(np.mean([a[k] for a in acc])) for k in keys}
                     used = np.mean([a["used"] for a in acc], axis=0).round().astype(int).tolist()
                     dt = (time.time() - t0) / len(acc)

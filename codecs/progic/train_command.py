@@ -27,6 +27,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lpips-weight", type=float, default=d.lpips_weight)
     p.add_argument("--gan-weight", type=float, default=d.gan_weight, help="0 disables the discriminator")
     p.add_argument("--gan-start", type=int, default=d.gan_start)
+    p.add_argument("--dists-weight", type=float, default=d.dists_weight,
+                   help="weight of a DISTS loss term (0: off; costs a VGG16 pass per step)")
+    p.add_argument("--init", default=d.init, metavar="WEIGHTS",
+                   help="start from a shipped weight file (fine-tuning) when --out has no checkpoint")
+    p.add_argument("--train-only", default=d.train_only, choices=["", "decoder"],
+                   help="'decoder': freeze encoder and codebooks, so files and rates stay identical")
     p.add_argument("--eval-dir", default="", help="folder of images for periodic LPIPS checks")
     p.add_argument("--eval-every", type=int, default=d.eval_every)
     p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every)

@@ -34,3 +34,46 @@ def test_depth_sampler_covers_prefixes_and_roi_patterns():
     assert int(d.min()) >= 1 and int(d.max()) == 6
     varying = [(x.max() != x.min()).item() for x in d]
     assert any(varying) and not all(varying)
+
+
+def test_decoder_finetune_from_weights_keeps_encoder_and_codebooks(train_folder, tiny_weights, tmp_path):
+    """--init + --train-only decoder: starts from the shipped file, changes only the decoder, so
+    the indices (and hence every file's bytes) a fine-tuned model writes are unchanged."""
+    start = load_model(tiny_weights).model.state_dict()
+    cfg = TrainConfig(data=str(train_folder), out=str(tmp_path), steps=3, batch=2, crop=64, lr=1e-2,
+                      log_every=100, checkpoint_every=100, model=TINY_MODEL, threads=1,
+                      init=str(tiny_weights), train_only="decoder")
+    t = Trainer(cfg)
+    assert torch.equal(t.model.decoder.inp.weight, start["decoder.inp.weight"])  # loaded, not random
+    t.run(progress=False)
+    after = t.model.state_dict()
+    for k, v in start.items():
+        if k.startswith(("encoder.", "rvq.codebooks")):
+            assert torch.equal(after[k], v), k
+    assert not torch.equal(after["decoder.inp.weight"], start["decoder.inp.weight"])
+    assert "initialised from" in (tmp_path / "train.log").read_text()
+
+
+def test_init_rejects_weights_of_another_architecture(train_folder, tiny_weights, tmp_path):
+    import pytest
+    from gic.codecs.errors import CodecError
+    other = dict(TINY_MODEL, latent_dim=4)
+    cfg = TrainConfig(data=str(train_folder), out=str(tmp_path), steps=1, model=other, threads=1,
+                      init=str(tiny_weights))
+    with pytest.raises(CodecError, match="different architecture"):
+        Trainer(cfg)
+
+
+def test_dists_loss_term_is_used_when_weighted(train_folder, tmp_path):
+    import pytest
+    from gic.codecs.metrics import weights
+    if not weights.dists_path().is_file():
+        pytest.skip(f"DISTS weights not converted; run: {weights.DISTS_SETUP_COMMAND}")
+    cfg = TrainConfig(data=str(train_folder), out=str(tmp_path), steps=1, batch=2, crop=64,
+                      model=TINY_MODEL, threads=1, dists_weight=1.0)
+    t = Trainer(cfg)
+    out = t.train_step()
+    assert 0.0 < out["dists"] < 1.0
+    assert out["loss"] > cfg.lpips_weight * out["lpips"] + cfg.dists_weight * out["dists"] - 1e-6
+    assert Trainer(TrainConfig(data=str(train_folder), out=str(tmp_path / "b"), crop=64, model=TINY_MODEL,
+                               threads=1)).dists is None  # VGG16 only loaded when asked for
