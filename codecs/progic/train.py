@@ -40,7 +40,9 @@ class TrainConfig:
     commit_weight: float = 0.25
     gan_weight: float = 0.0  # adversarial loss weight (0 disables the discriminator)
     gan_start: int = 5000  # steps of plain training before the adversarial loss starts
-    dists_weight: float = 0.0  # DISTS (texture-aware) loss weight; 0 does not load VGG16
+    dists_weight: float = 0.0  # DISTS loss weight (0: VGG16 not loaded); the shipped model keeps
+    # DISTS held out for evaluation, see texture_weight for its texture term
+    texture_weight: float = 0.0  # match per-channel mean/std of LPIPS's AlexNet features
     init: str = ""  # shipped weight file to start from when the run folder has no checkpoint
     train_only: str = ""  # "decoder": freeze encoder and codebooks, so bitstreams stay identical
     roi_fraction: float = 0.2  # share of samples trained with a random two-level depth map
@@ -91,6 +93,20 @@ def sample_depth(batch: int, h: int, w: int, stages: int, cfg: TrainConfig,
             depth[i] = lo
             depth[i, y0:y1, x0:x1] = hi
     return depth
+
+
+def texture_loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Texture statistics: L1 between per-channel spatial mean and std of `net.features` of x and y
+    (inputs in [-1, 1]), each layer relative to y's mean magnitude. Blur lowers feature variance
+    while LPIPS's normalised distance barely notices; this term does, without touching DISTS's VGG."""
+    total, layers = x.new_zeros(()), 0
+    for fx, fy in zip(net.features(x), net.features(y)):
+        layers += 1
+        mx, my = fx.mean((2, 3)), fy.mean((2, 3))
+        sx, sy = fx.std((2, 3)), fy.std((2, 3))
+        scale = my.abs().mean() + sy.mean() + 1e-6
+        total = total + ((mx - my).abs().mean() + (sx - sy).abs().mean()) / scale
+    return total / max(layers, 1)
 
 
 def _is_main() -> bool:
@@ -240,7 +256,11 @@ class Trainer:
         lp = self.lpips(recon.clamp(0, 1) * 2 - 1, x * 2 - 1).mean()
         loss = c.mse_weight * mse + c.lpips_weight * lp + c.commit_weight * out.commit_loss
         ds = torch.zeros((), device=self.device)
-        if self.dists is not None:
+        tex = torch.zeros((), device=self.device)
+        if c.texture_weight > 0:
+            tex = texture_loss(self.lpips, recon.clamp(0, 1) * 2 - 1, x * 2 - 1)
+            loss = loss + c.texture_weight * tex
+        if c.dists_weight > 0:
             ds = self.dists(recon.clamp(0, 1), x).mean()
             loss = loss + c.dists_weight * ds
         use_gan = self.disc is not None and self.step >= c.gan_start
@@ -276,12 +296,22 @@ class Trainer:
         psnr = -10 * math.log10(max(float(mse.detach()), 1e-10))
         val = lambda t: float(t.detach())  # noqa: E731
         return {"loss": val(loss), "mse": val(mse), "psnr": psnr, "lpips": val(lp),
-                "commit": val(out.commit_loss), "dists": val(ds), "g_adv": val(g_adv), "d": val(d_loss),
+                "commit": val(out.commit_loss), "dists": val(ds), "texture": val(tex), "g_adv": val(g_adv), "d": val(d_loss),
                 "used": out.stats["used"]}
+
+    def _eval_dists(self):
+        """DISTS for the periodic check when its weights were converted (a held-out metric)."""
+        if self.dists is None:
+            from ..metrics import weights
+            from ..metrics.dists import DISTS
+            if not weights.dists_path().is_file():
+                return None
+            self.dists = DISTS.load(self.device)  # not used by the loss unless dists_weight > 0
+        return self.dists
 
     @torch.no_grad()
     def evaluate(self) -> dict:
-        """LPIPS (and DISTS when it is in the loss) and bpp (before entropy coding) at several depths on a few eval images."""
+        """LPIPS and DISTS (when its weights exist) and bpp (before entropy coding) at several depths on a few eval images."""
         from PIL import Image
         m = self.model
         m.eval()
@@ -289,6 +319,7 @@ class Trainer:
         depths = sorted({d for d in (1, 2, 4, 8, m.cfg.stages) if d <= m.cfg.stages})
         res = {d: [] for d in depths}
         res_d = {d: [] for d in depths}
+        eval_dists = self._eval_dists()
         for f in files:
             img = torch.from_numpy(np.array(Image.open(f).convert("RGB"))).permute(2, 0, 1)[None].float().div(255).to(self.device)
             idx = m.analyse(img)
@@ -297,8 +328,8 @@ class Trainer:
                 rec = m.synthesise(idx, dm)[..., : img.shape[-2], : img.shape[-1]].clamp(0, 1)
                 rec = (rec * 255).round() / 255
                 res[d].append(float(self.lpips(rec * 2 - 1, img * 2 - 1).mean()))
-                if self.dists is not None:
-                    res_d[d].append(float(self.dists(rec, img).mean()))
+                if eval_dists is not None:
+                    res_d[d].append(float(eval_dists(rec, img).mean()))
         bpp_per_stage = math.log2(m.cfg.codes) / 256
         summary = {f"lpips@{d}": float(np.mean(v)) for d, v in res.items()}
         summary.update({f"dists@{d}": float(np.mean(v)) for d, v in res_d.items() if v})
@@ -324,7 +355,7 @@ class Trainer:
                     bar.update(1)
                     bar.set_postfix(lpips=f"{acc[-1]['lpips']:.3f}", psnr=f"{acc[-1]['psnr']:.2f}")
                 if self.step % c.log_every == 0:
-                    keys = ("loss", "mse", "psnr", "lpips", "dists", "commit", "g_adv", "d")
+                    keys = ("loss", "mse", "psnr", "lpips", "dists", "texture", "commit", "g_adv", "d")
                     avg = {k: float(np.mean([a[k] for a in acc])) for k in keys}
                     used = np.mean([a["used"] for a in acc], axis=0).round().astype(int).tolist()
                     dt = (time.time() - t0) / len(acc)

@@ -29,6 +29,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gan-start", type=int, default=d.gan_start)
     p.add_argument("--dists-weight", type=float, default=d.dists_weight,
                    help="weight of a DISTS loss term (0: off; costs a VGG16 pass per step)")
+    p.add_argument("--texture-weight", type=float, default=d.texture_weight,
+                   help="weight of a texture-statistics term on LPIPS's AlexNet features (0: off)")
     p.add_argument("--init", default=d.init, metavar="WEIGHTS",
                    help="start from a shipped weight file (fine-tuning) when --out has no checkpoint")
     p.add_argument("--train-only", default=d.train_only, choices=["", "decoder"],
