@@ -127,7 +127,7 @@ def load_any(path: str, device: str | None = None) -> Any:
 
 # -- encode -------------------------------------------------------------------------------------
 def cmd_encode(args: argparse.Namespace) -> int:
-    from gic.codecs import fileio, imageio, registry
+    from gic.codecs import fileio, imageio, provenance, registry
 
     if args.background_quality is not None and args.roi is None:
         raise UsageError("--background-quality needs --roi")
@@ -145,6 +145,8 @@ def cmd_encode(args: argparse.Namespace) -> int:
                                 background_quality=args.background_quality, progress=progress)
             if args.bpp is None and quality is None:
                 quality = codec.default_quality
+    if not args.no_metadata:
+        data = provenance.stamp(data, provenance.encode_metadata(source=args.input, target_bpp=args.bpp))
     fileio.write_atomic(args.output, data)
     suffix = Path(args.output).suffix.lower()
     if suffix != codec.extension.lower():
@@ -433,6 +435,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--background-quality", type=int, metavar="Q",
                    help="quality outside the ROI (ROI codecs; default: the codec's choice)")
     p.add_argument("--device", type=_device, default="cpu", help="cpu or cuda (learned codecs)")
+    p.add_argument("--no-metadata", action="store_true",
+                   help="leave out the .gic metadata chunk (source name, encoder version, target bpp; "
+                        "about 60 bytes)")
     p.set_defaults(func=cmd_encode)
 
     p = sub.add_parser("decode", help="decompress to PNG", description="Decompress a .gic or "

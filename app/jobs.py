@@ -13,7 +13,7 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 
-from gic.codecs import registry
+from gic.codecs import provenance, registry
 from gic.codecs.base import Codec, Preview, bits_per_pixel
 from gic.codecs.errors import CodecError, GicError, GicFormatError
 
@@ -163,6 +163,7 @@ class EncodeRequest:
     roi: np.ndarray | None = None
     background_quality: int | None = None
     device: str = "cpu"
+    source: str = ""  # name of the encoded image, recorded in the file's metadata
 
 
 @dataclass
@@ -188,6 +189,7 @@ def encode_job(ctx: Ctx, image: np.ndarray, req: EncodeRequest) -> EncodeResult:
     else:
         data = codec.encode(image, req.quality, roi=roi, background_quality=bg, progress=ctx.progress)
     ctx.check()
+    data = provenance.stamp(data, provenance.encode_metadata(source=req.source, target_bpp=req.bpp))
     seconds = time.perf_counter() - t0
     split = codec.roi_bits(data) if roi is not None else None
     return EncodeResult(request=req, data=data, bpp=bits_per_pixel(len(data), image.shape),

@@ -582,7 +582,7 @@ class MainWindow(QMainWindow):
             lines.append("<span style='color:#e0a030'>partial file: later layers are missing</span>")
         if i.roi is not None:
             lines.append(f"ROI stored: {100 * i.roi.mean():.1f}% of the image")
-        settings_used = {k: v for k, v in i.metadata.items() if k in ("encoder", "quality", "background_quality")}
+        settings_used = {k: v for k, v in i.metadata.items() if k in ("source", "encoder", "target_bpp")}
         if settings_used:
             lines.append(", ".join(f"{k} {v}" for k, v in settings_used.items()))
         if i.model_id:
@@ -782,6 +782,8 @@ class MainWindow(QMainWindow):
         roi = self.roi_editor.mask()
         if req.roi is None and roi is not None and roi.any():
             req.roi = roi.copy()
+        if not req.source and self.doc is not None:
+            req.source = self.doc.original_name or self.doc.name
         self.statusBar().showMessage(f"Encoding with {req.codec}…")
         return self.encode_runner.submit(functools.partial(jobs.encode_job, image=image, req=req))
 

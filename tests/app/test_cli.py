@@ -382,6 +382,15 @@ def test_progic_round_trip_layers_roi_and_partial_files(tmp_path):
     assert r.returncode == 0, r.stderr
     info = json.loads(gic("info", out, "--json").stdout)
     assert info["codec"] == "progic" and info["num_layers"] == 2 and info["roi"]["pixels"] == 16 * 32
+    assert info["metadata"]["source"] == SAMPLE.name and info["metadata"]["encoder"].startswith("gic")
+    assert info["params"]["bg"] == 1
+
+    bare = tmp_path / "bare.gic"
+    r = gic("encode", SAMPLE, bare, "--codec", "progic", "--quality", "2", "--roi", tmp_path / "mask.png",
+            "--background-quality", "1", "--no-metadata")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(gic("info", bare, "--json").stdout)["metadata"] == {}
+    assert container.unpack(bare.read_bytes()).layers == container.unpack(out.read_bytes()).layers
 
     r = gic("decode", out, tmp_path / "one.png", "--layers", "1")
     assert r.returncode == 0, r.stderr

@@ -1,6 +1,8 @@
 """ROI painting with the mouse, mask commands, and re-encoding with the ROI to a .gic file."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -94,7 +96,7 @@ def test_rectangle_invert_clear_and_mask_png(qtbot, opened, tmp_path):
     assert "mask" in w.banner.text().lower()
 
 
-def test_reencode_with_roi_writes_a_matching_roi_chunk(qtbot, opened, tmp_path):
+def test_reencode_with_roi_writes_a_matching_roi_chunk(qtbot, opened, tmp_path, image_png):
     w = opened
     qtbot.keyClick(w, Qt.Key.Key_G)
     drag(qtbot, w.view, [(10.5, 12.5), (50.5, 40.5)])
@@ -121,6 +123,8 @@ def test_reencode_with_roi_writes_a_matching_roi_chunk(qtbot, opened, tmp_path):
     f = container.unpack(out.read_bytes())
     np.testing.assert_array_equal(f.roi, mask)
     assert f.header.codec == TEST_CODEC and f.header.num_layers == 4
+    assert f.metadata["source"] == Path(image_png).name and f.metadata["encoder"].startswith("gic")
+    assert "source" in w.info_label.text()
     assert w.doc.saved and "not saved" not in w.windowTitle()
     # outside the ROI the finest layer equals the background layer; inside it is refined
     fin, bg = w.previews[-1].image, w.previews[1].image
