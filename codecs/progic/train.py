@@ -195,17 +195,39 @@ class Trainer:
         """Start a fine-tune from shipped fp16 weights (which carry no codebook EMA statistics)."""
         from .weights import load_model
         loaded = load_model(path, device="cpu")
-        if loaded.model.cfg.to_dict() != self.model.cfg.to_dict():
-            raise CodecError(f"{path} has a different architecture than this run (--model)")
+        grown = self._grown_blocks(loaded.model.cfg)
         state = {k: v for k, v in loaded.model.state_dict().items()
                  if not k.startswith("rvq.ema_") and k != "rvq.initialised"}
         self.model.load_state_dict(state, strict=False)
+        with torch.no_grad():  # added decoder blocks start as the identity: same function as loaded
+            for level, first in grown:
+                for blk in list(self.model.decoder.levels[level])[first:]:
+                    blk.gamma.zero_()
+        if grown:
+            self.log(f"decoder grown from {list(loaded.model.cfg.dec_blocks)} to "
+                     f"{list(self.model.cfg.dec_blocks)} blocks per level (new blocks start as identity)")
         rvq = self.model.rvq
         with torch.no_grad():  # EMA statistics consistent with the loaded codebooks
             rvq.ema_count.fill_(1.0)
             rvq.ema_sum.copy_(rvq.codebooks)
             rvq.initialised.fill_(True)
         self.log(f"initialised from {path} ({loaded.model_id}, step {loaded.info.get('step')})")
+
+    def _grown_blocks(self, loaded_cfg: ModelConfig) -> list[tuple[int, int]]:
+        """(level, first new block) for each decoder level this run has more blocks in than the
+        loaded weights. Only that growth is allowed, and only for decoder-only training: the encoder
+        and codebooks then stay those of the loaded file, so its bitstreams keep decoding."""
+        mine, theirs = self.model.cfg.to_dict(), loaded_cfg.to_dict()
+        mine_rest = {k: v for k, v in mine.items() if k != "dec_blocks"}
+        theirs_rest = {k: v for k, v in theirs.items() if k != "dec_blocks"}
+        if mine == theirs:
+            return []
+        grows = mine_rest == theirs_rest and all(
+            a >= b for a, b in zip(mine["dec_blocks"], theirs["dec_blocks"]))
+        if not grows or self.cfg.train_only != "decoder":
+            raise CodecError("the --init weights have a different architecture than this run (--model); "
+                             "only adding decoder blocks (dec_blocks) with --train-only decoder is supported")
+        return [(i, b) for i, (a, b) in enumerate(zip(mine["dec_blocks"], theirs["dec_blocks"])) if a > b]
 
     def _resume(self) -> None:
         path = self.out / "last.pt"

@@ -64,6 +64,27 @@ def test_init_rejects_weights_of_another_architecture(train_folder, tiny_weights
         Trainer(cfg)
 
 
+def test_decoder_growth_starts_as_the_loaded_function(train_folder, tiny_weights, tmp_path):
+    """Adding decoder blocks (--model with larger dec_blocks, --train-only decoder) starts from
+    exactly the loaded model: the new blocks are identities until training moves them."""
+    import pytest
+    from gic.codecs.errors import CodecError
+    grown = dict(TINY_MODEL, dec_blocks=[b + 1 for b in TINY_MODEL.get("dec_blocks", (2, 2, 2, 1))])
+    cfg = TrainConfig(data=str(train_folder), out=str(tmp_path / "a"), steps=1, batch=2, crop=64,
+                      model=grown, threads=1, init=str(tiny_weights), train_only="decoder")
+    t = Trainer(cfg)
+    base = load_model(tiny_weights).model.eval()
+    t.model.eval()
+    idx = torch.randint(0, TINY_MODEL["codes"], (TINY_MODEL["stages"], 1, 4, 4))
+    depth = torch.full((1, 4, 4), TINY_MODEL["stages"])
+    with torch.no_grad():
+        torch.testing.assert_close(t.model.synthesise(idx, depth), base.synthesise(idx, depth))
+    assert "decoder grown" in (tmp_path / "a" / "train.log").read_text()
+    with pytest.raises(CodecError, match="different architecture"):  # growth needs a frozen encoder
+        Trainer(TrainConfig(data=str(train_folder), out=str(tmp_path / "b"), steps=1, model=grown,
+                            threads=1, init=str(tiny_weights)))
+
+
 def test_dists_loss_term_is_used_when_weighted(train_folder, tmp_path):
     import pytest
     from gic.codecs.metrics import weights
