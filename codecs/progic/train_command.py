@@ -32,7 +32,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--texture-weight", type=float, default=d.texture_weight,
                    help="weight of a texture-statistics term on LPIPS's AlexNet features (0: off)")
     p.add_argument("--init", default=d.init, metavar="WEIGHTS",
-                   help="start from a shipped weight file (fine-tuning) when --out has no checkpoint")
+                   help="start from a shipped weight file (fine-tuning) when --out has no checkpoint; with "
+                        "--train-only decoder, --model may add decoder blocks (dec_blocks)")
     p.add_argument("--train-only", default=d.train_only, choices=["", "decoder"],
                    help="'decoder': freeze encoder and codebooks, so files and rates stay identical")
     p.add_argument("--eval-dir", default="", help="folder of images for periodic LPIPS checks")
