@@ -68,6 +68,8 @@ class ProGICCodec(Codec):
 
     # -- encoding ----------------------------------------------------------------------------
     def _indices(self, image: np.ndarray) -> np.ndarray:
+        if not image.flags.writeable:  # e.g. np.asarray(PIL image): torch warns on read-only arrays
+            image = image.copy()
         x = torch.from_numpy(image).permute(2, 0, 1)[None].float().div_(255.0).to(self.device)
         with torch.inference_mode():
             idx = analyse_tiled(self.loaded.model, x)
