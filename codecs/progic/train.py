@@ -218,10 +218,10 @@ class Trainer:
         loaded weights. Only that growth is allowed, and only for decoder-only training: the encoder
         and codebooks then stay those of the loaded file, so its bitstreams keep decoding."""
         mine, theirs = self.model.cfg.to_dict(), loaded_cfg.to_dict()
-        mine_rest = {k: v for k, v in mine.items() if k != "dec_blocks"}
-        theirs_rest = {k: v for k, v in theirs.items() if k != "dec_blocks"}
         if mine == theirs:
             return []
+        mine_rest = {k: v for k, v in mine.items() if k != "dec_blocks"}
+        theirs_rest = {k: v for k, v in theirs.items() if k != "dec_blocks"}
         grows = mine_rest == theirs_rest and all(
             a >= b for a, b in zip(mine["dec_blocks"], theirs["dec_blocks"]))
         if not grows or self.cfg.train_only != "decoder":

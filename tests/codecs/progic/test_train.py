@@ -69,7 +69,7 @@ def test_decoder_growth_starts_as_the_loaded_function(train_folder, tiny_weights
     exactly the loaded model: the new blocks are identities until training moves them."""
     import pytest
     from gic.codecs.errors import CodecError
-    grown = dict(TINY_MODEL, dec_blocks=[b + 1 for b in TINY_MODEL.get("dec_blocks", (2, 2, 2, 1))])
+    grown = dict(TINY_MODEL, dec_blocks=[b + 1 for b in TINY_MODEL["dec_blocks"]])
     cfg = TrainConfig(data=str(train_folder), out=str(tmp_path / "a"), steps=1, batch=2, crop=64,
                       model=grown, threads=1, init=str(tiny_weights), train_only="decoder")
     t = Trainer(cfg)
