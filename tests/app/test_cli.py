@@ -275,6 +275,7 @@ def test_bad_inputs_give_one_line_and_status_2(tmp_path):
         (("info", tmp_path / "missing.png"), ("missing.png",)),
         (("metrics", SAMPLE, text), ("not an image",)),
         (("metrics", SAMPLE, SAMPLE, "--metrics", "psnr,vmaf"), ("--metrics",)),
+        (("train", "--data", tmp_path, "--full-depth-fraction", "1.5"), ("--full-depth-fraction",)),
         (("frobnicate",), ("invalid choice",)),
         ((), ("required",)),
         (("encode", SAMPLE, out, "--wat"), ("unrecognized", "--wat")),
