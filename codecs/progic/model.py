@@ -3,6 +3,10 @@
 Images are in [0, 1], NCHW. The latent grid is 16x smaller than the image. The decoder takes a
 per-position depth map (how many RVQ stages were decoded there), so one set of weights serves
 every progressive prefix and every ROI depth pattern.
+
+With `split` > 0 the late stages code a second latent instead of the first one's residual: a second
+encoder sees the image and what the first `split` stages transmitted, so late stages can carry
+detail the first latent never held (the first latent's information caps quality, not its RVQ).
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import CodecError
 from .blocks import Down, DSBlock, Up, WindowAttention
 from .rvq import ResidualVQ
 
@@ -31,6 +36,7 @@ class ModelConfig:
     dec_blocks: tuple[int, ...] = (2, 2, 2, 1)
     heads: int = 4
     window: int = 8
+    split: int = 0  # stages on the first latent; the rest code a second latent (0: one latent)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -44,22 +50,52 @@ class ModelConfig:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
+def _analysis_layers(cfg: ModelConfig) -> list[nn.Module]:
+    """Strided downsampling with depthwise-separable blocks to 1/16, then window attention."""
+    layers: list[nn.Module] = []
+    cin = 3
+    for c, n in zip(cfg.enc_channels, cfg.enc_blocks):
+        layers.append(Down(cin, c))
+        layers += [DSBlock(c, kernel=3 if c < 128 else 5) for _ in range(n)]
+        cin = c
+    layers.append(WindowAttention(cin, cfg.heads, cfg.window))
+    return layers
+
+
 class Encoder(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        ch, nb = cfg.enc_channels, cfg.enc_blocks
-        layers: list[nn.Module] = []
-        cin = 3
-        for c, n in zip(ch, nb):
-            layers.append(Down(cin, c))
-            layers += [DSBlock(c, kernel=3 if c < 128 else 5) for _ in range(n)]
-            cin = c
-        layers.append(WindowAttention(cin, cfg.heads, cfg.window))
-        layers.append(nn.Conv2d(cin, cfg.latent_dim, 1))
+        layers = _analysis_layers(cfg)
+        layers.append(nn.Conv2d(cfg.enc_channels[-1], cfg.latent_dim, 1))
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x * 2 - 1)
+
+
+class EnhancementEncoder(nn.Module):
+    """The second latent (split models): image features plus the first latent and what its first
+    `split` stages transmitted. Seeing both, it can start as their difference (the residual the
+    single-latent model's late stages coded) and learn to add what the first latent lacks."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.features = nn.Sequential(*_analysis_layers(cfg))
+        self.proj = nn.Conv2d(cfg.enc_channels[-1] + 2 * cfg.latent_dim, cfg.latent_dim, 1)
+
+    def forward(self, x: torch.Tensor, z1: torch.Tensor, z1q: torch.Tensor) -> torch.Tensor:
+        return self.proj(torch.cat([self.features(x * 2 - 1), z1, z1q], 1))
+
+    @torch.no_grad()
+    def start_as_residual(self) -> None:
+        """Output z1 - z1q whatever the image: with the single-latent model's late codebooks and
+        decoder input this reproduces that model exactly, so training starts from it."""
+        c, d = self.proj.in_channels - 2 * self.proj.out_channels, self.proj.out_channels
+        self.proj.weight.zero_()
+        self.proj.bias.zero_()
+        eye = torch.eye(d).view(d, d, 1, 1)
+        self.proj.weight[:, c:c + d] = eye
+        self.proj.weight[:, c + d:] = -eye
 
 
 class Decoder(nn.Module):
@@ -68,6 +104,8 @@ class Decoder(nn.Module):
         ch, nb = cfg.dec_channels, cfg.dec_blocks
         nd = cfg.stages + 1
         self.inp = nn.Conv2d(cfg.latent_dim, ch[0], 3, padding=1)
+        # no bias: a position without second-latent stages gets exactly nothing from it
+        self.inp2 = nn.Conv2d(cfg.latent_dim, ch[0], 3, padding=1, bias=False) if cfg.split else None
         self.attn = WindowAttention(ch[0], cfg.heads, cfg.window)
         self.levels = nn.ModuleList()
         self.ups = nn.ModuleList()
@@ -77,8 +115,11 @@ class Decoder(nn.Module):
             cout = ch[i + 1] if i + 1 < len(ch) else 3
             self.ups.append(Up(c, cout))
 
-    def forward(self, zq: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:
-        x = self.attn(self.inp(zq))
+    def forward(self, zq: torch.Tensor, depth: torch.Tensor, zq2: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.inp(zq)
+        if self.inp2 is not None and zq2 is not None:
+            x = x + self.inp2(zq2)
+        x = self.attn(x)
         for blocks, up in zip(self.levels, self.ups):
             for blk in blocks:
                 x = blk(x, depth)
@@ -99,9 +140,13 @@ class ProGIC(nn.Module):
     def __init__(self, cfg: ModelConfig | None = None):
         super().__init__()
         self.cfg = cfg or ModelConfig()
+        if not 0 <= self.cfg.split < self.cfg.stages:
+            raise CodecError(f"split must be in 0..{self.cfg.stages - 1}, not {self.cfg.split}")
         self.encoder = Encoder(self.cfg)
+        self.encoder2 = EnhancementEncoder(self.cfg) if self.cfg.split else None
         self.rvq = ResidualVQ(self.cfg.stages, self.cfg.codes, self.cfg.latent_dim)
         self.decoder = Decoder(self.cfg)
+        self.update_base_codebooks = True  # False: training leaves the first `split` codebooks as they are
 
     # -- tensors <-> indices (used by the codec) ----------------------------------------------
     @staticmethod
@@ -110,12 +155,27 @@ class ProGIC(nn.Module):
         h, w = x.shape[-2:]
         return F.pad(x, (0, (-w) % FACTOR, 0, (-h) % FACTOR), mode="replicate")
 
+    @staticmethod
+    def _flat(z: torch.Tensor) -> torch.Tensor:
+        return z.permute(0, 2, 3, 1).reshape(-1, z.shape[1])
+
+    @staticmethod
+    def _grid(flat: torch.Tensor, b: int, h: int, w: int) -> torch.Tensor:
+        return flat.view(b, h, w, -1).permute(0, 3, 1, 2)
+
     def analyse(self, x: torch.Tensor) -> torch.Tensor:
         """Indices S x B x h x w for an image batch (any size; padded internally)."""
-        z = self.encoder(self.pad(x))
-        b, d, h, w = z.shape
-        flat = z.permute(0, 2, 3, 1).reshape(-1, d)
-        return self.rvq.encode(flat).view(self.cfg.stages, b, h, w)
+        xp = self.pad(x)
+        z = self.encoder(xp)
+        b, _, h, w = z.shape
+        sp = self.cfg.split
+        if not sp:
+            return self.rvq.encode(self._flat(z)).view(self.cfg.stages, b, h, w)
+        idx1 = self.rvq.encode(self._flat(z), 0, sp)
+        z1q = self._grid(self.rvq.lookup(idx1).sum(0), b, h, w)
+        z2 = self.encoder2(xp, z, z1q)
+        idx2 = self.rvq.encode(self._flat(z2), sp)
+        return torch.cat([idx1, idx2]).view(self.cfg.stages, b, h, w)
 
     def synthesise(self, indices: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:
         """Image batch (B x 3 x 16h x 16w, unclamped) from indices (S' x B x h x w, S' >= max depth)
@@ -123,21 +183,42 @@ class ProGIC(nn.Module):
         s, b, h, w = indices.shape
         q = self.rvq.lookup(indices.reshape(s, -1)).view(s, b, h, w, -1)
         keep = (torch.arange(s, device=depth.device).view(s, 1, 1, 1) < depth.unsqueeze(0))
-        zq = (q * keep.unsqueeze(-1).to(q.dtype)).sum(0).permute(0, 3, 1, 2)
-        return self.decoder(zq, depth)
+        q = q * keep.unsqueeze(-1).to(q.dtype)
+        sp = self.cfg.split
+        if not sp:
+            return self.decoder(q.sum(0).permute(0, 3, 1, 2), depth)
+        zq2 = q[sp:].sum(0).permute(0, 3, 1, 2) if s > sp else None
+        return self.decoder(q[:sp].sum(0).permute(0, 3, 1, 2), depth, zq2)
 
     # -- training ------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor, depth: torch.Tensor) -> ForwardOutput:
         """Reconstruction of x (B x 3 x H x W, multiples of 16) through `depth` stages per position."""
         z = self.encoder(x)
         b, d, h, w = z.shape
-        flat = z.permute(0, 2, 3, 1).reshape(-1, d)
-        idx, quants, stats = self.rvq(flat)
-        s = self.cfg.stages
-        keep = (torch.arange(s, device=x.device).view(s, 1) < depth.reshape(1, -1))
-        zq = (quants * keep.unsqueeze(-1).to(quants.dtype)).sum(0)
-        zq = flat + (zq - flat).detach()  # straight-through
-        commit = F.mse_loss(flat, quants.sum(0))
-        zq = zq.view(b, h, w, d).permute(0, 3, 1, 2)
-        recon = self.decoder(zq, depth)
-        return ForwardOutput(recon, commit, stats)
+        flat = self._flat(z)
+        sp = self.cfg.split
+        if not sp:
+            idx, quants, stats = self.rvq(flat)
+            zq = self._depth_sum(quants, depth, 0)
+            zq = flat + (zq - flat).detach()  # straight-through
+            commit = F.mse_loss(flat, quants.sum(0))
+            return ForwardOutput(self.decoder(self._grid(zq, b, h, w), depth), commit, stats)
+        _, q1, st1 = self.rvq(flat, 0, sp, update=self.update_base_codebooks)
+        z2 = self.encoder2(x, z, self._grid(q1.sum(0), b, h, w))
+        flat2 = self._flat(z2)
+        _, q2, st2 = self.rvq(flat2, sp)
+        zq1 = flat + (self._depth_sum(q1, depth, 0) - flat).detach()
+        zq2 = flat2 + (self._depth_sum(q2, depth, sp) - flat2).detach()
+        zq2 = zq2 * (depth.reshape(-1, 1) > sp).to(zq2.dtype)  # no second latent at these positions
+        commit = F.mse_loss(flat2, q2.sum(0))
+        if flat.requires_grad:  # a frozen first encoder has nothing to commit
+            commit = commit + F.mse_loss(flat, q1.sum(0))
+        recon = self.decoder(self._grid(zq1, b, h, w), depth, self._grid(zq2, b, h, w))
+        return ForwardOutput(recon, commit, {"used": st1["used"] + st2["used"]})
+
+    @staticmethod
+    def _depth_sum(quants: torch.Tensor, depth: torch.Tensor, first: int) -> torch.Tensor:
+        """Sum of the per-stage vectors (stages first.. of quants) each position's depth includes."""
+        s = quants.shape[0]
+        keep = (torch.arange(first, first + s, device=quants.device).view(s, 1) < depth.reshape(1, -1))
+        return (quants * keep.unsqueeze(-1).to(quants.dtype)).sum(0)

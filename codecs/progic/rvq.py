@@ -37,11 +37,11 @@ class ResidualVQ(nn.Module):
         d = (codebook * codebook).sum(1)[None, :] - 2 * residual @ codebook.t()
         return d.argmin(1)
 
-    def encode(self, z: torch.Tensor) -> torch.Tensor:
-        """Indices (S x N) of all stages for latent vectors z (N x D)."""
+    def encode(self, z: torch.Tensor, start: int = 0, stop: int | None = None) -> torch.Tensor:
+        """Indices ((stop - start) x N) of stages start..stop-1 (default: all) for latents z (N x D)."""
         residual = z
         out = []
-        for s in range(self.stages):
+        for s in range(start, self.stages if stop is None else stop):
             idx = self.nearest(residual, self.codebooks[s])
             residual = residual - self.codebooks[s][idx]
             out.append(idx)
@@ -51,16 +51,19 @@ class ResidualVQ(nn.Module):
         """Quantised vectors per stage (S x N x D) from indices (S x N)."""
         return torch.stack([self.codebooks[s][indices[s]] for s in range(indices.shape[0])])
 
-    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, dict]:
-        """Quantise z (N x D) with all stages.
+    def forward(self, z: torch.Tensor, start: int = 0, stop: int | None = None,
+                update: bool = True) -> tuple[torch.Tensor, torch.Tensor, dict]:
+        """Quantise z (N x D) with stages start..stop-1 (default: all).
 
-        Returns indices (S x N), per-stage quantised vectors (S x N x D) without gradient,
-        and statistics (codes used per stage). In training mode, updates the codebooks.
+        Returns indices (S' x N), per-stage quantised vectors (S' x N x D) without gradient,
+        and statistics (codes used per stage). In training mode with `update`, updates the
+        codebooks (a model with two latents quantises each with its own range of stages).
         """
         z = z.detach()
+        stop = self.stages if stop is None else stop
         if self.training and not bool(self.initialised):
             residual = z
-            for s in range(self.stages):
+            for s in range(start, stop):
                 # initialise stage s from data, then quantise to get the next residual
                 pick = residual[torch.randint(0, residual.shape[0], (self.codes,), device=z.device)]
                 self.codebooks[s] = pick + 1e-3 * torch.randn_like(pick)
@@ -69,13 +72,14 @@ class ResidualVQ(nn.Module):
             if dist.is_available() and dist.is_initialized():
                 dist.broadcast(self.codebooks, 0)
                 self.ema_sum.copy_(self.codebooks)
-            self.initialised.fill_(True)
+            if stop == self.stages:  # a two-latent model initialises its second range next
+                self.initialised.fill_(True)
         residual = z
         indices, quants, used = [], [], []
-        for s in range(self.stages):
+        for s in range(start, stop):
             cb = self.codebooks[s]
             idx = self.nearest(residual, cb)
-            if self.training:
+            if self.training and update:
                 self._ema_update(s, residual, idx)
                 cb = self.codebooks[s]
             q = cb[idx]

@@ -44,7 +44,8 @@ class TrainConfig:
     # DISTS held out for evaluation, see texture_weight for its texture term
     texture_weight: float = 0.0  # match per-channel mean/std of LPIPS's AlexNet features
     init: str = ""  # shipped weight file to start from when the run folder has no checkpoint
-    train_only: str = ""  # "decoder": freeze encoder and codebooks, so bitstreams stay identical
+    train_only: str = ""  # "decoder": freeze encoder and codebooks, so bitstreams stay identical;
+    # "enhancement" (split models): freeze the first encoder and first `split` codebooks
     roi_fraction: float = 0.2  # share of samples trained with a random two-level depth map
     full_depth_fraction: float = 0.15  # share of samples forced to all stages
     checkpoint_every: int = 250
@@ -147,11 +148,17 @@ class Trainer:
         self.model = ProGIC(ModelConfig.from_dict(cfg.model) if cfg.model else ModelConfig()).to(self.device)
         if cfg.init and not (self.out / "last.pt").exists():
             self._init_from(cfg.init)
-        if cfg.train_only not in ("", "decoder"):
-            raise CodecError(f"train_only must be '' or 'decoder', not {cfg.train_only!r}")
-        if cfg.train_only == "decoder":
+        if cfg.train_only not in ("", "decoder", "enhancement"):
+            raise CodecError(f"train_only must be '', 'decoder' or 'enhancement', not {cfg.train_only!r}")
+        if cfg.train_only == "enhancement" and not self.model.cfg.split:
+            raise CodecError("--train-only enhancement needs a model with a second latent (--model '{\"split\": K}')")
+        if cfg.train_only:
             self.model.encoder.requires_grad_(False)
             self.model.rvq.requires_grad_(False)
+        if cfg.train_only == "decoder" and self.model.encoder2 is not None:
+            self.model.encoder2.requires_grad_(False)
+        if cfg.train_only == "enhancement":
+            self.model.update_base_codebooks = False
         from ..metrics.lpips import LPIPS  # the shipped, converted LPIPS (no model hub)
         self.lpips = LPIPS.load(device=str(self.device)) if hasattr(LPIPS, "load") else LPIPS().to(self.device)
         self.lpips.eval()
@@ -206,6 +213,12 @@ class Trainer:
         if grown:
             self.log(f"decoder grown from {list(loaded.model.cfg.dec_blocks)} to "
                      f"{list(self.model.cfg.dec_blocks)} blocks per level (new blocks start as identity)")
+        if self.model.cfg.split and not loaded.model.cfg.split:
+            with torch.no_grad():  # second latent starts as the loaded model's late-stage residual
+                self.model.encoder2.start_as_residual()
+                self.model.decoder.inp2.weight.copy_(self.model.decoder.inp.weight)
+            self.log(f"second latent added after stage {self.model.cfg.split} "
+                     "(starts as the loaded model's residual: same reconstructions)")
         rvq = self.model.rvq
         with torch.no_grad():  # EMA statistics consistent with the loaded codebooks
             rvq.ema_count.fill_(1.0)
@@ -215,18 +228,20 @@ class Trainer:
 
     def _grown_blocks(self, loaded_cfg: ModelConfig) -> list[tuple[int, int]]:
         """(level, first new block) for each decoder level this run has more blocks in than the
-        loaded weights. Only that growth is allowed, and only for decoder-only training: the encoder
-        and codebooks then stay those of the loaded file, so its bitstreams keep decoding."""
+        loaded weights. Two growths are allowed, each only with a frozen first encoder (so the
+        loaded file's bitstreams keep their meaning): more decoder blocks (--train-only decoder or
+        enhancement), and a second latent added to a single-latent model (--train-only enhancement)."""
         mine, theirs = self.model.cfg.to_dict(), loaded_cfg.to_dict()
         if mine == theirs:
             return []
-        mine_rest = {k: v for k, v in mine.items() if k != "dec_blocks"}
-        theirs_rest = {k: v for k, v in theirs.items() if k != "dec_blocks"}
-        grows = mine_rest == theirs_rest and all(
-            a >= b for a, b in zip(mine["dec_blocks"], theirs["dec_blocks"]))
-        if not grows or self.cfg.train_only != "decoder":
+        rest = lambda d: {k: v for k, v in d.items() if k not in ("dec_blocks", "split")}  # noqa: E731
+        deeper = all(a >= b for a, b in zip(mine["dec_blocks"], theirs["dec_blocks"]))
+        split_ok = mine["split"] == theirs["split"] or (
+            theirs["split"] == 0 and self.cfg.train_only == "enhancement")
+        if not (rest(mine) == rest(theirs) and deeper and split_ok and self.cfg.train_only):
             raise CodecError("the --init weights have a different architecture than this run (--model); "
-                             "only adding decoder blocks (dec_blocks) with --train-only decoder is supported")
+                             "only adding decoder blocks (dec_blocks, with --train-only decoder) or a "
+                             "second latent (split, with --train-only enhancement) is supported")
         return [(i, b) for i, (a, b) in enumerate(zip(mine["dec_blocks"], theirs["dec_blocks"])) if a > b]
 
     def _resume(self) -> None:
