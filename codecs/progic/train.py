@@ -48,6 +48,8 @@ class TrainConfig:
     # "enhancement" (split models): freeze the first encoder and first `split` codebooks
     roi_fraction: float = 0.2  # share of samples trained with a random two-level depth map
     full_depth_fraction: float = 0.15  # share of samples forced to all stages
+    new_lr_scale: float = 1.0  # learning-rate factor for a second latent's encoder and decoder input
+    # (they start from scratch while the rest is fine-tuned)
     checkpoint_every: int = 250
     log_every: int = 25
     eval_every: int = 1000
@@ -168,7 +170,7 @@ class Trainer:
         if cfg.dists_weight > 0:
             from ..metrics.dists import DISTS  # frozen VGG16 from resources/, no model hub
             self.dists = DISTS.load(self.device)
-        self.opt = torch.optim.AdamW(self._trainable(self.model), lr=cfg.lr, betas=(0.9, 0.99), weight_decay=0.0)
+        self.opt = torch.optim.AdamW(self._param_groups(), lr=cfg.lr, betas=(0.9, 0.99), weight_decay=0.0)
         self.disc = PatchDiscriminator().to(self.device) if cfg.gan_weight > 0 else None
         self.opt_d = torch.optim.AdamW(self.disc.parameters(), lr=cfg.lr, betas=(0.5, 0.9)) if self.disc else None
         self.step = 0
@@ -187,6 +189,18 @@ class Trainer:
     @staticmethod
     def _trainable(m: nn.Module):
         return [p for p in m.parameters() if p.requires_grad]
+
+    def _param_groups(self) -> list[dict]:
+        """One group per learning-rate scale: a split model's second encoder and decoder input
+        get `new_lr_scale` (from scratch), everything else the base rate."""
+        m = self.model
+        new = [] if m.encoder2 is None else list(m.encoder2.parameters()) + list(m.decoder.inp2.parameters())
+        new_ids = {id(p) for p in new}
+        groups = [{"params": [p for p in self._trainable(m) if id(p) not in new_ids], "scale": 1.0}]
+        new = [p for p in new if p.requires_grad]
+        if new:
+            groups.append({"params": new, "scale": self.cfg.new_lr_scale})
+        return groups
 
     def log(self, msg: str) -> None:
         if not _is_main():
@@ -308,7 +322,7 @@ class Trainer:
             g_adv = -self.disc(recon).mean()
             loss = loss + c.gan_weight * g_adv
         for g in self.opt.param_groups:
-            g["lr"] = self.lr_at(self.step)
+            g["lr"] = self.lr_at(self.step) * g.get("scale", 1.0)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)

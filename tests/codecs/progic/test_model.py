@@ -95,3 +95,16 @@ def test_enhancement_training_needs_a_split_model(train_folder, tiny_weights, tm
     with pytest.raises(CodecError, match="different architecture"):  # adding a latent needs the frozen base
         Trainer(TrainConfig(data=str(train_folder), out=str(tmp_path / "b"), steps=1, model=SPLIT,
                             threads=1, init=str(tiny_weights)))
+
+
+def test_second_latent_modules_get_their_own_learning_rate(train_folder, tiny_weights, tmp_path):
+    cfg = TrainConfig(data=str(train_folder), out=str(tmp_path), steps=1, batch=2, crop=64, lr=1e-3,
+                      log_every=100, checkpoint_every=100, model=SPLIT, threads=1,
+                      init=str(tiny_weights), train_only="enhancement", new_lr_scale=10)
+    t = Trainer(cfg)
+    t.train_step()
+    base, new = t.opt.param_groups
+    assert new["lr"] == pytest.approx(10 * base["lr"])
+    new_ids = {id(p) for p in new["params"]}
+    assert {id(p) for p in t.model.encoder2.parameters()} <= new_ids
+    assert id(t.model.decoder.inp2.weight) in new_ids and id(t.model.decoder.inp.weight) not in new_ids
