@@ -1,19 +1,12 @@
 """benchmarks/compare_weights.py: the anchor curve it reads from a bench CSV and the BD-rates."""
 import csv
-import importlib.util
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "compare_weights.py"
-
-
 @pytest.fixture(scope="module")
-def cw():
-    spec = importlib.util.spec_from_file_location("compare_weights", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def cw(load_script):
+    return load_script("benchmarks/compare_weights.py")
 
 
 def write_csv(path: Path, rows: list[tuple]) -> None:

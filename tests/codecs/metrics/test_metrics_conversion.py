@@ -1,22 +1,14 @@
 """The weight-conversion script's offline parts: layout transpose and the safe unpickler."""
-import importlib.util
 import io
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[3] / "packaging" / "convert_metric_weights.py"
-
-
 @pytest.fixture(scope="module")
-def conv():
-    spec = importlib.util.spec_from_file_location("convert_metric_weights", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def conv(load_script):
+    return load_script("packaging/convert_metric_weights.py")
 
 
 def test_hwio_to_oihw_matches_conv(conv):
