@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+
 @pytest.fixture(scope="module")
 def conv(load_script):
     return load_script("packaging/convert_metric_weights.py")
