@@ -2,7 +2,9 @@
 
 Why EMA and restarts: codebooks updated only by gradients collapse to a handful of codes and
 later stages stop helping (measured in GUIDE.md: 6–11 of 256 codes used). EMA k-means updates
-plus replacing codes whose usage decays with current residuals keep every stage alive.
+plus replacing codes whose usage decays with current residuals keep every stage alive. A stage
+that collapses within a step (a sudden jump in its input's scale strands every vector on a few
+codes, faster than the EMA counts can notice) is re-seeded whole from the current residuals.
 """
 from __future__ import annotations
 
@@ -22,10 +24,12 @@ class ResidualVQ(nn.Module):
     """S stages of K codes of dimension D; stage s quantises what stages < s left."""
 
     def __init__(self, stages: int, codes: int, dim: int, decay: float = 0.99,
-                 dead_fraction: float = 0.25):
+                 dead_fraction: float = 0.25, collapse_fraction: float = 1 / 16):
         super().__init__()
         self.stages, self.codes, self.dim = stages, codes, dim
         self.decay, self.dead_fraction = decay, dead_fraction
+        self.collapse_fraction = collapse_fraction  # batch usage below this share of K: re-seed
+        self.reseeds = [0] * stages  # whole-stage re-seeds so far (training diagnostics)
         self.register_buffer("codebooks", torch.randn(stages, codes, dim) * 0.1)
         self.register_buffer("ema_count", torch.ones(stages, codes))
         self.register_buffer("ema_sum", self.codebooks.clone())
@@ -80,7 +84,8 @@ class ResidualVQ(nn.Module):
             cb = self.codebooks[s]
             idx = self.nearest(residual, cb)
             if self.training and update:
-                self._ema_update(s, residual, idx)
+                if self._ema_update(s, residual, idx):  # re-seeded: quantise with the new codes
+                    idx = self.nearest(residual, self.codebooks[s])
                 cb = self.codebooks[s]
             q = cb[idx]
             used.append(int(torch.unique(idx).numel()))
@@ -90,10 +95,14 @@ class ResidualVQ(nn.Module):
         return torch.stack(indices), torch.stack(quants), {"used": used}
 
     @torch.no_grad()
-    def _ema_update(self, s: int, residual: torch.Tensor, idx: torch.Tensor) -> None:
+    def _ema_update(self, s: int, residual: torch.Tensor, idx: torch.Tensor) -> bool:
+        """One EMA k-means step for stage s; True when the stage had collapsed and was re-seeded."""
         onehot = torch.zeros(residual.shape[0], self.codes, device=residual.device)
         onehot.scatter_(1, idx[:, None], 1.0)
         count = _all_reduce(onehot.sum(0))
+        if float(count.sum()) >= self.codes and int((count > 0).sum()) < self.collapse_fraction * self.codes:
+            self._reseed(s, residual)
+            return True
         total = _all_reduce(onehot.t() @ residual)
         self.ema_count[s].mul_(self.decay).add_(count, alpha=1 - self.decay)
         self.ema_sum[s].mul_(self.decay).add_(total, alpha=1 - self.decay)
@@ -111,3 +120,20 @@ class ResidualVQ(nn.Module):
             # a restarted code starts with average usage; its EMA sum must match (sum = code * count)
             self.ema_count[s][dead] = n / self.codes
             self.ema_sum[s][dead] = pick * (n / self.codes)
+        return False
+
+    @torch.no_grad()
+    def _reseed(self, s: int, residual: torch.Tensor) -> None:
+        """Replace every code of stage s by a distinct current residual (the data initialisation,
+        redone), with uniform usage, so the next batches spread over the whole codebook again."""
+        n = residual.shape[0]
+        rows = torch.randperm(n, device=residual.device)[: self.codes] if n >= self.codes else \
+            torch.randint(0, n, (self.codes,), device=residual.device)
+        pick = residual[rows] + 1e-3 * residual.std() * torch.randn_like(residual[rows])
+        if dist.is_available() and dist.is_initialized():
+            dist.broadcast(pick, 0)
+        total = float(self.ema_count[s].sum())
+        self.codebooks[s] = pick
+        self.ema_count[s].fill_(total / self.codes)
+        self.ema_sum[s] = pick * (total / self.codes)
+        self.reseeds[s] += 1

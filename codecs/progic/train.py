@@ -43,6 +43,7 @@ class TrainConfig:
     dists_weight: float = 0.0  # DISTS loss weight (0: VGG16 not loaded); the shipped model keeps
     # DISTS held out for evaluation, see texture_weight for its texture term
     texture_weight: float = 0.0  # match per-channel mean/std of LPIPS's AlexNet features
+    contrast_weight: float = 0.0  # match local contrast (windowed std of luma) at three scales
     init: str = ""  # shipped weight file to start from when the run folder has no checkpoint
     train_only: str = ""  # "decoder": freeze encoder and codebooks, so bitstreams stay identical;
     # "enhancement" (split models): freeze the first encoder and first `split` codebooks
@@ -110,6 +111,33 @@ def texture_loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tens
         scale = my.abs().mean() + sy.mean() + 1e-6
         total = total + ((mx - my).abs().mean() + (sx - sy).abs().mean()) / scale
     return total / max(layers, 1)
+
+
+def _gauss_blur(x: torch.Tensor, sigma: float = 1.5) -> torch.Tensor:
+    r = int(math.ceil(2 * sigma))
+    t = torch.arange(-r, r + 1, dtype=x.dtype, device=x.device)
+    k = torch.exp(-t**2 / (2 * sigma**2))
+    k = k / k.sum()
+    c = x.shape[1]
+    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+    return F.conv2d(F.pad(x, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+
+
+def contrast_loss(x: torch.Tensor, y: torch.Tensor, scales: int = 3) -> torch.Tensor:
+    """Local contrast: L1 between windowed standard deviations of luma (SSIM's Gaussian window)
+    of x and y (in [0, 1]) at `scales` octaves, relative to y's mean contrast. A blurred decode
+    has too little local contrast wherever detail was lost; MSE favours that blur, this term
+    does not, and unlike a pixel loss it does not ask for detail at exactly the right place."""
+    w = x.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+    lx, ly = (x * w).sum(1, keepdim=True), (y * w).sum(1, keepdim=True)
+    total = x.new_zeros(())
+    for s in range(scales):
+        if s:
+            lx, ly = F.avg_pool2d(lx, 2), F.avg_pool2d(ly, 2)
+        sx = (_gauss_blur(lx * lx) - _gauss_blur(lx) ** 2).clamp_min(0).add(1e-6).sqrt()
+        sy = (_gauss_blur(ly * ly) - _gauss_blur(ly) ** 2).clamp_min(0).add(1e-6).sqrt()
+        total = total + (sx - sy).abs().mean() / (sy.mean() + 1e-3)
+    return total / scales
 
 
 def _is_main() -> bool:
@@ -311,6 +339,10 @@ class Trainer:
         if c.texture_weight > 0:
             tex = texture_loss(self.lpips, recon.clamp(0, 1) * 2 - 1, x * 2 - 1)
             loss = loss + c.texture_weight * tex
+        con = torch.zeros((), device=self.device)
+        if c.contrast_weight > 0:
+            con = contrast_loss(recon.clamp(0, 1), x)
+            loss = loss + c.contrast_weight * con
         if c.dists_weight > 0:
             ds = self.dists(recon.clamp(0, 1), x).mean()
             loss = loss + c.dists_weight * ds
@@ -347,7 +379,8 @@ class Trainer:
         psnr = -10 * math.log10(max(float(mse.detach()), 1e-10))
         val = lambda t: float(t.detach())  # noqa: E731
         return {"loss": val(loss), "mse": val(mse), "psnr": psnr, "lpips": val(lp),
-                "commit": val(out.commit_loss), "dists": val(ds), "texture": val(tex), "g_adv": val(g_adv), "d": val(d_loss),
+                "commit": val(out.commit_loss), "dists": val(ds), "texture": val(tex), "contrast": val(con),
+                "g_adv": val(g_adv), "d": val(d_loss),
                 "used": out.stats["used"]}
 
     def _eval_dists(self):
@@ -406,12 +439,14 @@ class Trainer:
                     bar.update(1)
                     bar.set_postfix(lpips=f"{acc[-1]['lpips']:.3f}", psnr=f"{acc[-1]['psnr']:.2f}")
                 if self.step % c.log_every == 0:
-                    keys = ("loss", "mse", "psnr", "lpips", "dists", "texture", "commit", "g_adv", "d")
+                    keys = ("loss", "mse", "psnr", "lpips", "dists", "texture", "contrast", "commit", "g_adv", "d")
                     avg = {k: float(np.mean([a[k] for a in acc])) for k in keys}
                     used = np.mean([a["used"] for a in acc], axis=0).round().astype(int).tolist()
                     dt = (time.time() - t0) / len(acc)
+                    reseeds = self.model.rvq.reseeds
                     self.log(f"step {self.step} " + " ".join(f"{k} {v:.4f}" for k, v in avg.items())
-                             + f" lr {self.lr_at(self.step):.2e} s/step {dt:.3f} used {used}")
+                             + f" lr {self.lr_at(self.step):.2e} s/step {dt:.3f} used {used}"
+                             + (f" re-seeded {reseeds}" if any(reseeds) else ""))
                     self.history.append({"step": self.step, **avg, "s_per_step": dt})
                     acc, t0 = [], time.time()
                 if self.step % c.checkpoint_every == 0:

@@ -31,6 +31,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="weight of a DISTS loss term (0: off; costs a VGG16 pass per step)")
     p.add_argument("--texture-weight", type=float, default=d.texture_weight,
                    help="weight of a texture-statistics term on LPIPS's AlexNet features (0: off)")
+    p.add_argument("--contrast-weight", type=float, default=d.contrast_weight,
+                   help="weight of a local-contrast term (windowed luma std at 3 scales; 0: off)")
     p.add_argument("--init", default=d.init, metavar="WEIGHTS",
                    help="start from a shipped weight file (fine-tuning) when --out has no checkpoint; with "
                         "--train-only decoder, --model may add decoder blocks (dec_blocks)")
