@@ -14,7 +14,7 @@ import json
 import struct
 import zlib
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -367,9 +367,14 @@ def unpack(data: bytes) -> GicFile:
                    total_bytes=pos, layer_offsets=offsets)
 
 
-def check_model(header: Header, model_id: str, model_hash: bytes) -> None:
-    """Refuse to decode with weights other than those the file was written with."""
+def check_model(header: Header, model_id: str, model_hash: bytes,
+                also: Iterable[tuple[str, bytes]] = ()) -> None:
+    """Refuse to decode with weights other than those the file was written with, or weights that
+    declare they read that model's bitstreams (`also`: a decoder upgrade with the same encoder,
+    codebooks and entropy tables)."""
     if header.model_id == model_id and header.model_hash == bytes(model_hash):
+        return
+    if any(header.model_id == i and header.model_hash == bytes(h) for i, h in also):
         return
     raise ModelMismatchError(
         f"file was written by model {header.model_id!r} (weights {header.model_hash.hex()[:12]}) "

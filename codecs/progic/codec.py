@@ -104,7 +104,7 @@ class ProGICCodec(Codec):
         f = container.unpack(data)
         if f.header.codec != self.name:
             raise GicFormatError(f"file was written by codec {f.header.codec!r}, not {self.name!r}")
-        container.check_model(f.header, self.model_id, self.loaded.model_hash)
+        container.check_model(f.header, self.model_id, self.loaded.model_hash, self.loaded.also_decodes)
         lh, lw = -(-f.header.height // FACTOR), -(-f.header.width // FACTOR)
         try:
             full, bg = int(f.params["depth"]), int(f.params["bg"])

@@ -1,7 +1,10 @@
 """Shippable ProGIC weight files: fp16 tensors, architecture, entropy tables, identity and hash.
 
 The hash (first 16 bytes of the file's SHA-256) goes into every .gic header, so a file is never
-decoded with weights other than the ones that wrote it.
+decoded with weights other than the ones that wrote it — except by a decoder upgrade: weights
+exported from a decoder-only fine-tune keep the parent's encoder, codebooks and entropy tables
+bit for bit (checked at export) and list the parent under `info["decodes"]`, so files written by
+the parent still decode, with the better decoder.
 """
 from __future__ import annotations
 
@@ -33,6 +36,11 @@ class LoadedModel:
     model_id: str
     model_hash: bytes  # 16 bytes
     info: dict
+
+    @property
+    def also_decodes(self) -> list[tuple[str, bytes]]:
+        """Other models (id, hash) whose files these weights decode (same bitstream)."""
+        return [(str(i), bytes.fromhex(h)) for i, h in self.info.get("decodes", [])]
 
 
 def tables_from_model(model: ProGIC) -> np.ndarray:
@@ -94,12 +102,35 @@ def export_checkpoint(ckpt_path: str | Path, out_path: str | Path, model_id: str
         for t in model.state_dict().values():
             if t.is_floating_point():
                 t.copy_(t.half().float())
-    data = tables_data or ck.get("train_config", {}).get("data")
-    tables, context = (estimate_tables(model, data, limit=table_images) if data and Path(data).is_dir()
-                       else (None, None))
+    train_config = ck.get("train_config", {})
+    extra = {}
+    if train_config.get("train_only") == "decoder" and train_config.get("init"):
+        # a decoder upgrade: same bitstream as the parent, so ship the parent's tables and say so
+        parent = load_model(train_config["init"])
+        _check_same_bitstream(model, parent)
+        tables, context = parent.tables.astype(np.int32), parent.context
+        extra["decodes"] = [[parent.model_id, parent.model_hash.hex()]] + list(parent.info.get("decodes", []))
+    else:
+        data = tables_data or train_config.get("data")
+        tables, context = (estimate_tables(model, data, limit=table_images) if data and Path(data).is_dir()
+                           else (None, None))
     return save_model(model, out_path, model_id, tables=tables, context=context, step=ck["step"],
                       history=[h for h in ck.get("history", []) if "eval" in h][-5:],
-                      train_config=ck.get("train_config", {}))
+                      train_config=train_config, **extra)
+
+
+def _check_same_bitstream(model: ProGIC, parent: LoadedModel) -> None:
+    """Everything that decides a file's bytes (architecture of the analysis side, encoder weights,
+    codebooks) must equal the parent's for it to read the parent's files."""
+    mine, theirs = model.state_dict(), parent.model.state_dict()
+    analysis = ("encoder.", "encoder2.", "rvq.codebooks")
+    keys = {k for k in theirs if k.startswith(analysis)}
+    same_cfg = all(getattr(model.cfg, f) == getattr(parent.model.cfg, f)
+                   for f in ("stages", "codes", "latent_dim", "split", "enc_channels", "enc_blocks"))
+    if (not same_cfg or keys != {k for k in mine if k.startswith(analysis)}
+            or any(not torch.equal(mine[k].cpu(), theirs[k].cpu()) for k in keys)):
+        raise CodecError(f"{parent.model_id}: the checkpoint's encoder or codebooks differ from the "
+                         "weights it was fine-tuned from; it cannot read their files")
 
 
 def save_model(model: ProGIC, out_path: str | Path, model_id: str,

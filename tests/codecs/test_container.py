@@ -261,6 +261,10 @@ def test_check_model():
     with pytest.raises(ModelMismatchError, match="weights"):
         c.check_model(h, "progic-small-v1", b"\xff" * 16)
     assert issubclass(ModelMismatchError, GicFormatError)
+    # a decoder upgrade that declares it reads this model's files
+    c.check_model(h, "progic-small-v2", b"\xee" * 16, also=[("progic-small-v1", HASH)])
+    with pytest.raises(ModelMismatchError):
+        c.check_model(h, "progic-small-v2", b"\xee" * 16, also=[("progic-small-v1", b"\xff" * 16)])
 
 
 def test_hash_weights():

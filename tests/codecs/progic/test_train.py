@@ -54,6 +54,35 @@ def test_decoder_finetune_from_weights_keeps_encoder_and_codebooks(train_folder,
     assert "initialised from" in (tmp_path / "train.log").read_text()
 
 
+def test_decoder_upgrade_reads_its_parents_files(train_folder, tiny_weights, image, tmp_path):
+    """A decoder-only fine-tune exports as a new model that declares it reads the parent's files
+    (same encoder, codebooks and tables); anything else that differs is refused at export."""
+    import pytest
+    from gic.codecs import container
+    from gic.codecs.errors import CodecError, ModelMismatchError
+    from gic.codecs.progic.codec import ProGICCodec
+    from gic.codecs.progic.weights import export_checkpoint
+    cfg = TrainConfig(data=str(train_folder), out=str(tmp_path / "run"), steps=3, batch=2, crop=64,
+                      lr=1e-2, model=TINY_MODEL, threads=1, init=str(tiny_weights), train_only="decoder")
+    Trainer(cfg).run(progress=False)
+    info = export_checkpoint(tmp_path / "run" / "last.pt", tmp_path / "v2.pt", model_id="progic-tiny-v2")
+    parent, child = ProGICCodec(weights=str(tiny_weights)), ProGICCodec(weights=str(tmp_path / "v2.pt"))
+    assert child.loaded.also_decodes == [(parent.model_id, parent.loaded.model_hash)]
+    assert (child.loaded.tables == parent.loaded.tables).all()
+    old_file, new_file = parent.encode(image, quality=3), child.encode(image, quality=3)
+    assert container.unpack(new_file).layers == container.unpack(old_file).layers  # same bitstream
+    assert container.unpack(new_file).header.model_hash.hex()[:32] == info["hash"]
+    assert child.decode(old_file).shape == image.shape  # the parent's file, with the new decoder
+    assert not (child.decode(old_file) == parent.decode(old_file)).all()
+    with pytest.raises(ModelMismatchError):  # the parent does not know the upgrade's files
+        parent.decode(new_file)
+    ck = torch.load(tmp_path / "run" / "last.pt", weights_only=False)
+    ck["model"][next(k for k in ck["model"] if k.startswith("encoder."))] += 1e-2
+    torch.save(ck, tmp_path / "tampered.pt")
+    with pytest.raises(CodecError, match="differ"):
+        export_checkpoint(tmp_path / "tampered.pt", tmp_path / "bad.pt", model_id="x")
+
+
 def test_init_rejects_weights_of_another_architecture(train_folder, tiny_weights, tmp_path):
     import pytest
     from gic.codecs.errors import CodecError
