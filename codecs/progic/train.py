@@ -25,6 +25,10 @@ from ..errors import CodecError
 from .data import CropDataset, list_images
 from .model import ModelConfig, ProGIC
 
+#: scale of an added FSQ second latent's projection at the start (measured on progic-small-v3 with
+#: the default init: |pre-tanh| ~ 16 and 90 % of values saturated; x0.03 gives ~0.5)
+FSQ_PROJ_INIT = 0.03
+
 
 @dataclass
 class TrainConfig:
@@ -255,7 +259,17 @@ class Trainer:
         if grown:
             self.log(f"decoder grown from {list(loaded.model.cfg.dec_blocks)} to "
                      f"{list(self.model.cfg.dec_blocks)} blocks per level (new blocks start as identity)")
-        if self.model.cfg.split and not loaded.model.cfg.split:
+        if self.model.cfg.split and not loaded.model.cfg.split and self.model.fsq is not None:
+            with torch.no_grad():  # image features start as the loaded encoder's; no input yet
+                self.model.encoder2.features.load_state_dict(self.model.encoder.net[:-1].state_dict())
+                # the copied features are large (|proj output| ~ 16 with the default init): start
+                # the projection small so tanh is not saturated (a saturated channel has no gradient)
+                self.model.encoder2.proj.weight.mul_(FSQ_PROJ_INIT)
+                self.model.encoder2.proj.bias.zero_()
+                self.model.decoder.inp2.weight.zero_()
+            self.log(f"FSQ second latent added after stage {self.model.cfg.split} (its features start "
+                     "as the loaded encoder's; the decoder starts ignoring it)")
+        elif self.model.cfg.split and not loaded.model.cfg.split:
             with torch.no_grad():  # second latent starts as the loaded model's late-stage residual
                 self.model.encoder2.start_as_residual()
                 self.model.decoder.inp2.weight.copy_(self.model.decoder.inp.weight)
@@ -276,9 +290,9 @@ class Trainer:
         mine, theirs = self.model.cfg.to_dict(), loaded_cfg.to_dict()
         if mine == theirs:
             return []
-        rest = lambda d: {k: v for k, v in d.items() if k not in ("dec_blocks", "split")}  # noqa: E731
+        rest = lambda d: {k: v for k, v in d.items() if k not in ("dec_blocks", "split", "late")}  # noqa: E731
         deeper = all(a >= b for a, b in zip(mine["dec_blocks"], theirs["dec_blocks"]))
-        split_ok = mine["split"] == theirs["split"] or (
+        split_ok = (mine["split"], mine["late"]) == (theirs["split"], theirs["late"]) or (
             theirs["split"] == 0 and self.cfg.train_only == "enhancement")
         if not (rest(mine) == rest(theirs) and deeper and split_ok and self.cfg.train_only):
             raise CodecError("the --init weights have a different architecture than this run (--model); "

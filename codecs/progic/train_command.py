@@ -38,7 +38,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "--train-only decoder, --model may add decoder blocks (dec_blocks)")
     p.add_argument("--train-only", default=d.train_only, choices=["", "decoder", "enhancement"],
                    help="'decoder': freeze encoder and codebooks, so files and rates stay identical; "
-                        "'enhancement': train only a second latent (--model '{\"split\": K}') and the decoder")
+                        "'enhancement': train only a second latent (--model '{\"split\": K}', add \"late\": \"fsq\" "
+                        "for scalar-quantised late stages) and the decoder")
     p.add_argument("--new-lr-scale", type=float, default=d.new_lr_scale,
                    help="learning-rate factor for a second latent's new modules (split models)")
     p.add_argument("--full-depth-fraction", type=float, default=d.full_depth_fraction,

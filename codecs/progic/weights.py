@@ -126,7 +126,7 @@ def _check_same_bitstream(model: ProGIC, parent: LoadedModel) -> None:
     analysis = ("encoder.", "encoder2.", "rvq.codebooks")
     keys = {k for k in theirs if k.startswith(analysis)}
     same_cfg = all(getattr(model.cfg, f) == getattr(parent.model.cfg, f)
-                   for f in ("stages", "codes", "latent_dim", "split", "enc_channels", "enc_blocks"))
+                   for f in ("stages", "codes", "latent_dim", "split", "late", "enc_channels", "enc_blocks"))
     if (not same_cfg or keys != {k for k in mine if k.startswith(analysis)}
             or any(not torch.equal(mine[k].cpu(), theirs[k].cpu()) for k in keys)):
         raise CodecError(f"{parent.model_id}: the checkpoint's encoder or codebooks differ from the "
