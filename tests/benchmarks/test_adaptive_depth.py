@@ -3,12 +3,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
-from PIL import Image
-
-from gic.codecs.progic.model import ModelConfig, ProGIC
-from gic.codecs.progic.train_command import TINY_MODEL
-from gic.codecs.progic.weights import save_model
 
 
 @pytest.fixture(scope="module")
@@ -33,13 +27,8 @@ def test_top_blocks_mask_covers_the_highest_scoring_blocks(ad):
     assert not ad.top_blocks_mask(score, 0.0, (20, 40)).any()
 
 
-def test_measures_real_files_on_a_folder(ad, tmp_path):
-    torch.manual_seed(0)
-    weights = tmp_path / "tiny.pt"
-    save_model(ProGIC(ModelConfig.from_dict(TINY_MODEL)), weights, "progic-tiny-test")
-    rng = np.random.default_rng(0)
-    for i in range(2):
-        Image.fromarray(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)).save(tmp_path / f"{i}.png")
+def test_measures_real_files_on_a_folder(ad, tiny_weights_and_images):
+    weights, tmp_path = tiny_weights_and_images(48, 64)
     out = tmp_path / "r.json"
     assert ad.main(["--data", str(tmp_path), "--weights", str(weights), "--pairs", "1/3",
                     "--fractions", "0.5", "--out", str(out)]) == 0

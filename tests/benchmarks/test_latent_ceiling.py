@@ -1,15 +1,10 @@
 """benchmarks/latent_ceiling.py: residual energy per RVQ stage and the unquantised-decode ceiling."""
 import json
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
-from gic.codecs.progic.model import ModelConfig, ProGIC
 from gic.codecs.progic.rvq import ResidualVQ
-from gic.codecs.progic.train_command import TINY_MODEL
-from gic.codecs.progic.weights import save_model
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +24,8 @@ def test_residual_energy_is_zero_once_a_stage_holds_the_latent_exactly(lc):
     assert lc.residual_energy(rvq, flat) == pytest.approx([1.0] * 4)
 
 
-def test_measures_a_weight_file_on_a_folder(lc, tmp_path, capsys):
-    torch.manual_seed(0)
-    weights = tmp_path / "tiny.pt"
-    save_model(ProGIC(ModelConfig.from_dict(TINY_MODEL)), weights, "progic-tiny-test")
-    rng = np.random.default_rng(0)
-    for i in range(2):
-        Image.fromarray(rng.integers(0, 256, (40, 52, 3), dtype=np.uint8)).save(tmp_path / f"{i}.png")
+def test_measures_a_weight_file_on_a_folder(lc, tiny_weights_and_images):
+    weights, tmp_path = tiny_weights_and_images(40, 52)
     assert lc.main([str(weights), "--data", str(tmp_path), "--stages", "1,3",
                     "--out", str(tmp_path / "r.json")]) == 0
     (r,) = json.loads((tmp_path / "r.json").read_text())
