@@ -54,7 +54,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar (log file only)")
     p.add_argument("--export", metavar="WEIGHTS", help="write shippable fp16 weights from the run's "
                    "last checkpoint to WEIGHTS and exit")
-    p.add_argument("--model-id", default="progic-small-v5", help="model identity written by --export")
+    p.add_argument("--model-id", default="progic-small-v6", help="model identity written by --export")
 
 
 def run(args: argparse.Namespace) -> int:
