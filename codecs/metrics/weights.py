@@ -1,8 +1,10 @@
 """Where the metric networks' converted weights live, how they are read, and on which device they run.
 
 LPIPS (AlexNet, ~5 MB in fp16) is shipped in `resources/weights/`. The DISTS trunk (VGG16, ~59 MB)
-is too large to ship, so `packaging/convert_metric_weights.py --dists` converts it once at set-up time
-into the user cache folder (or `$GIC_WEIGHTS_DIR`). Nothing is ever fetched from a model hub.
+is not in the repository or the wheel (it would make the wheel six times larger for one optional
+metric), so `python -m gic.codecs.metrics.convert --dists` converts it once at set-up time into the
+user cache folder (or `$GIC_WEIGHTS_DIR`); the desktop bundle ships it in `resources/weights/`.
+Nothing is ever fetched from a model hub.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ LPIPS_FILE = "lpips_alex_v0.1.pt"
 DISTS_FILE = "dists_vgg16.pt"
 
 #: The command that creates the DISTS weights file (quoted verbatim in error messages and the README).
-DISTS_SETUP_COMMAND = "python packaging/convert_metric_weights.py --dists"
+DISTS_SETUP_COMMAND = "python -m gic.codecs.metrics.convert --dists"
 
 WEIGHTS_DIR_ENV = "GIC_WEIGHTS_DIR"
 
@@ -44,7 +46,12 @@ def cache_dir() -> Path:
 
 
 def dists_path() -> Path:
-    """Where `dists()` expects the converted VGG16 + alpha/beta file."""
+    """Where `dists()` expects the converted VGG16 + alpha/beta file: $GIC_WEIGHTS_DIR if set, else
+    the copy a desktop bundle ships beside the LPIPS weights, else the user cache folder."""
+    if not os.environ.get(WEIGHTS_DIR_ENV):
+        shipped = bundled_path(DISTS_FILE)
+        if shipped.is_file():
+            return shipped
     return cache_dir() / DISTS_FILE
 
 

@@ -8,8 +8,10 @@ import torch
 
 
 @pytest.fixture(scope="module")
-def conv(load_script):
-    return load_script("packaging/convert_metric_weights.py")
+def conv():
+    from gic.codecs.metrics import convert
+
+    return convert
 
 
 def test_hwio_to_oihw_matches_conv(conv):
