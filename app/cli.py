@@ -30,6 +30,8 @@ LAZY_COMMANDS = {
     "view": ("gic.app.view_command", "open images and .gic files in the viewer"),
     "bench": ("gic.codecs.bench.command", "rate-distortion and speed benchmark over a folder of images"),
     "train": ("gic.codecs.progic.train_command", "train a ProGIC model, or export its weights"),
+    "thumbnail": ("gic.app.thumbnail_command", "write a small PNG of a file from its first layers"),
+    "install-desktop": ("gic.app.desktop_install", "register the viewer and .gic files with the desktop (Linux)"),
 }
 
 
