@@ -107,7 +107,7 @@ def test_installed_wheel_runs_cli_round_trip_and_viewer(venv, tmp_path):
     a = np.asarray(Image.open(src).convert("RGB"), dtype=np.float64)
     b = np.asarray(Image.open(back).convert("RGB"), dtype=np.float64)
     assert a.shape == b.shape
-    assert 10 * np.log10(255**2 / np.mean((a - b) ** 2)) > 18  # a real decode, not noise
+    assert 10 * np.log10(255**2 / np.mean((a - b) ** 2)) > 15  # a real decode (18.4 dB today), not noise
     lpips = run(venv, "gic", "metrics", str(src), str(back), "--metrics", "lpips").stdout
     assert "lpips" in lpips.lower()  # the shipped LPIPS weights load from the wheel
 
