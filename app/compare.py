@@ -324,10 +324,14 @@ class CompareWidget(QWidget):
 
     # -- inputs ---------------------------------------------------------------------------------------
     def set_codecs(self, infos: list[CodecInfo]) -> None:
-        names = [i.name for i in infos]
-        learned = [n for n in names if n == "progic"]
-        self.sides[0].set_codecs(infos, learned + ["webp", "avif"] + names)
-        self.sides[1].set_codecs(infos, ["jpeg"] + names[1:] + names)
+        # From the specs, never from names: a learned codec (best rank first) against the
+        # best-ranked classical one; without a learned codec, the two best-ranked classical ones.
+        ranked = sorted(infos, key=lambda i: (not i.learned, i.rank))
+        left = [i.name for i in ranked]
+        classical = [i.name for i in ranked if not i.learned]
+        self.sides[0].set_codecs(infos, left)
+        first = left[0] if left else None
+        self.sides[1].set_codecs(infos, [n for n in classical if n != first] + left)
         self._update_enabled()
 
     def set_original(self, image: np.ndarray | None, name: str | None) -> None:

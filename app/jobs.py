@@ -14,7 +14,7 @@ from typing import Any, Protocol, Sequence
 import numpy as np
 
 from gic.codecs import provenance, registry
-from gic.codecs.base import Codec, Preview, bits_per_pixel
+from gic.codecs.base import Codec, Preview, bits_per_pixel, roi_bits
 from gic.codecs.errors import CodecError, GicError, GicFormatError
 
 #: Image files opened as originals (anything else is tried as a .gic container).
@@ -146,7 +146,7 @@ def decode_job(ctx: Ctx, data: bytes, device: str = "cpu", codec: str | None = N
     split = None
     if roi is not None and n:
         ctx.check()
-        split = dec.roi_bits(data)
+        split = roi_bits(dec, data)
     return DecodeResult(layers=n, partial=partial, seconds=time.perf_counter() - t0, roi_bits=split)
 
 
@@ -191,7 +191,7 @@ def encode_job(ctx: Ctx, image: np.ndarray, req: EncodeRequest) -> EncodeResult:
     ctx.check()
     data = provenance.stamp(data, provenance.encode_metadata(source=req.source, target_bpp=req.bpp))
     seconds = time.perf_counter() - t0
-    split = codec.roi_bits(data) if roi is not None else None
+    split = roi_bits(codec, data) if roi is not None else None
     return EncodeResult(request=req, data=data, bpp=bits_per_pixel(len(data), image.shape),
                         seconds=seconds, roi_bits=split, quality=quality)
 

@@ -1020,18 +1020,14 @@ def _load_image_job(ctx, path: Path) -> tuple[Path, np.ndarray]:
 
 
 def _discover_codecs(ctx, only: list[str] | None = None) -> tuple[list[CodecInfo], bool, list[str]]:
-    """Create every registered codec once (weights load here, off the GUI thread)."""
+    """The registered codecs from their specs (no codec is built, no weights load); whether CUDA
+    is there is asked only when a learned codec could use it (that imports torch)."""
     from gic.codecs import registry
 
-    infos, problems = [], []
-    names = registry.names()
-    for name in (names if only is None else [n for n in only if n in names]):
-        ctx.check()
-        try:
-            c = jobs.get_codec(name, "cpu")
-        except Exception as exc:  # e.g. missing weights: list the others
-            problems.append(f"{name}: {exc}")
-            continue
-        infos.append(CodecInfo(name, tuple(c.quality_range), int(c.default_quality), bool(c.supports_roi),
-                               getattr(c, "description", "") or ""))
-    return infos, jobs.cuda_available(), problems
+    specs = registry.specs()
+    if only is not None:
+        by_name = {s.name: s for s in specs}
+        specs = [by_name[n] for n in only if n in by_name]
+    infos = [CodecInfo.from_spec(s) for s in specs]
+    ctx.check()
+    return infos, any(s.learned for s in specs) and jobs.cuda_available(), []

@@ -45,8 +45,7 @@ class DownscaledCodec(Codec):
         self.quality_range = inner.quality_range
         self.default_quality = inner.default_quality
 
-    def _encode(self, image: np.ndarray, quality: int, *, roi: np.ndarray | None = None,
-                background_quality: int | None = None, progress: ProgressFn | None = None) -> bytes:
+    def _encode(self, image: np.ndarray, quality: int, *, progress: ProgressFn | None = None) -> bytes:
         h, w = image.shape[:2]
         f = self.factor
         sw, sh = -(-w // f), -(-h // f)  # ceil: every original pixel is covered
@@ -98,7 +97,7 @@ def codec_for(data: bytes) -> DownscaledCodec:
 
 def register_all() -> None:
     """Register the default variants whose inner codec is available."""
-    from .registry import register
+    from .registry import CodecSpec, register
 
     by_name = {cls.name: cls for cls in available()}
     for inner_name, factor in VARIANTS:
@@ -109,5 +108,7 @@ def register_all() -> None:
         def factory(_cls: type[PillowCodec] = cls, _f: int = factor, **options: Any) -> DownscaledCodec:
             return DownscaledCodec(_cls(), _f)
 
-        register(f"{inner_name}-x{factor}", factory,
-                 f"{cls.description}, at 1/{factor} resolution, Lanczos upsampling")
+        register(CodecSpec(name=f"{inner_name}-x{factor}", family="downscaled",
+                           description=f"{cls.description}, at 1/{factor} resolution, Lanczos upsampling",
+                           quality_range=tuple(cls.quality_range), default_quality=cls.default_quality,
+                           extension=f"{cls.extension}-x{factor}", factory=factory, rank=200 + factor))

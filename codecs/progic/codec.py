@@ -13,12 +13,13 @@ import numpy as np
 import torch
 
 from .. import container
-from ..base import Cancelled, Codec, Preview, ProgressFn
+from ..base import Cancelled, Preview, ProgressFn, RegionCodec
 from ..errors import CodecError, GicFormatError
 from .entropy import decode_layer, encode_layer, symbol_costs
 from .model import FACTOR
 from .tiling import analyse_tiled, synthesise_tiled
 from .weights import LoadedModel, load_model
+from . import SPEC
 
 CODEC_NAME = "progic"
 
@@ -37,9 +38,9 @@ def roi_to_latent(roi: np.ndarray, lh: int, lw: int) -> np.ndarray:
     return padded.reshape(lh, FACTOR, lw, FACTOR).any(axis=(1, 3))
 
 
-class ProGICCodec(Codec):
+class ProGICCodec(RegionCodec):
     name = CODEC_NAME
-    description = "progressive RVQ generative codec (ProGIC-style), one layer per stage"
+    description = SPEC.description
     extension = ".gic"
     progressive = True
     supports_roi = True
@@ -75,8 +76,11 @@ class ProGICCodec(Codec):
             idx = analyse_tiled(self.loaded.model, x)
         return idx[:, 0].cpu().numpy().astype(np.int64)  # S x h x w
 
-    def _encode(self, image: np.ndarray, quality: int, *, roi: np.ndarray | None = None,
-                background_quality: int | None = None, progress: ProgressFn | None = None) -> bytes:
+    def _encode(self, image: np.ndarray, quality: int, *, progress: ProgressFn | None = None) -> bytes:
+        return self._encode_region(image, quality, None, None, progress=progress)
+
+    def _encode_region(self, image: np.ndarray, quality: int, roi: np.ndarray | None,
+                       background_quality: int | None, *, progress: ProgressFn | None = None) -> bytes:
         idx = self._indices(image)
         _, lh, lw = idx.shape
         if roi is not None and roi.any():
@@ -84,7 +88,7 @@ class ProGICCodec(Codec):
             if not 1 <= bg <= quality:
                 raise CodecError(f"background quality must be in [1, {quality}], got {bg}")
             depth = np.where(roi_to_latent(roi, lh, lw), quality, bg)
-        else:
+        else:  # an empty mask is no ROI: the file is the plain one
             roi, bg = None, quality
             depth = np.full((lh, lw), quality)
         layers = []

@@ -7,6 +7,8 @@ progress bar when stderr is a terminal.
 
 `view`, `bench` and `train` live in their own modules (each exposing `add_arguments(parser)` and
 `run(args) -> int`), imported only when that subcommand runs, so `gic info` never loads Qt or torch.
+Codec choices come from the registry's specs (`gic.codecs.registry`), never from codec names here:
+`gic codecs` lists specs without building a codec, and `gic train` runs the trainer a spec names.
 """
 from __future__ import annotations
 
@@ -21,15 +23,16 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-PROG = "gic"
-DEFAULT_CODECS = ("progic", "avif")  # the first one registered is the default for `gic encode`
-ALL_METRICS = ("psnr", "ms-ssim", "lpips", "dists")
+from gic.codecs.names import METRICS as ALL_METRICS
 
-#: Subcommands implemented elsewhere: name → (module, one-line help).
+PROG = "gic"
+
+#: Subcommands implemented elsewhere: name → (module, one-line help). An empty module is found in
+#: the codec specs when the command runs (`train`: the trainer of the chosen learned family).
 LAZY_COMMANDS = {
     "view": ("gic.app.view_command", "open images and .gic files in the viewer"),
     "bench": ("gic.codecs.bench.command", "rate-distortion and speed benchmark over a folder of images"),
-    "train": ("gic.codecs.progic.train_command", "train a ProGIC model, or export its weights"),
+    "train": ("", "train a learned codec's model (--family NAME), or export its weights"),
 }
 
 
@@ -103,13 +106,39 @@ def _bpp(num_bytes: int, w: int, h: int) -> float:
 
 
 def default_codec() -> str:
+    """The registry's best-ranked codec (a learned one when installed)."""
     from gic.codecs import registry
 
-    names = registry.names()
-    for name in DEFAULT_CODECS:
-        if name in names:
-            return name
-    return names[0]
+    return registry.default_name()
+
+
+def trainers() -> dict[str, str]:
+    """Family → module of its `gic train`, for every registered family that trains, best first."""
+    from gic.codecs import registry
+
+    out: dict[str, str] = {}
+    for spec in registry.suggested():
+        if spec.trainer and spec.family not in out:
+            out[spec.family] = spec.trainer
+    return out
+
+
+def _trainer_module(argv: list[str]) -> str:
+    """The trainer `gic train [--family NAME]` runs: the named family's, else the best-ranked one."""
+    found = trainers()
+    family = None
+    for i, arg in enumerate(argv):
+        if arg == "--family" and i + 1 < len(argv):
+            family = argv[i + 1]
+        elif arg.startswith("--family="):
+            family = arg.split("=", 1)[1]
+    if family is None:
+        if not found:
+            raise UsageError("no installed codec family can be trained")
+        return next(iter(found.values()))
+    if family not in found:
+        raise UsageError(f"no trainable codec family {family!r}; known: {', '.join(found) or 'none'}")
+    return found[family]
 
 
 def load_any(path: str, device: str | None = None) -> Any:
@@ -352,31 +381,21 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 # -- codecs -------------------------------------------------------------------------------------
 def cmd_codecs(args: argparse.Namespace) -> int:
+    """List the registered specs: builds no codec, so neither torch nor any weights load."""
     from gic.codecs import registry
-    from gic.codecs.errors import GicError
 
-    rows = []
-    for name in registry.names():
-        try:
-            c = registry.create(name)
-        except GicError as exc:  # e.g. a learned codec whose weights are missing
-            rows.append({"name": name, "available": False, "error": str(exc)})
-            continue
-        rows.append({"name": name, "available": True, "description": c.description,
-                     "quality_range": list(c.quality_range), "default_quality": c.default_quality,
-                     "progressive": c.progressive, "roi": c.supports_roi, "extension": c.extension})
+    rows = [{**s.as_dict(), "available": True} for s in registry.specs()]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
     yes = {True: "yes", False: "no"}
-    print(f"{'name':<10} {'quality':<8} {'default':<8} {'progressive':<12} {'ROI':<4} {'ext':<10} description")
+    print(f"{'name':<10} {'family':<11} {'quality':<8} {'default':<8} {'learned':<8} {'progressive':<12} "
+          f"{'ROI':<4} {'ext':<10} description")
     for r in rows:
-        if not r["available"]:
-            print(f"{r['name']:<10} unavailable: {r['error']}")
-            continue
         lo, hi = r["quality_range"]
-        print(f"{r['name']:<10} {f'{lo}-{hi}':<8} {r['default_quality']:<8} {yes[r['progressive']]:<12} "
-              f"{yes[r['roi']]:<4} {r['extension']:<10} {r['description']}")
+        print(f"{r['name']:<10} {r['family']:<11} {f'{lo}-{hi}':<8} {r['default_quality']:<8} "
+              f"{yes[r['learned']]:<8} {yes[r['progressive']]:<12} {yes[r['roi']]:<4} {r['extension']:<10} "
+              f"{r['description']}")
     return 0
 
 
@@ -388,9 +407,12 @@ def _chosen_command(argv: list[str]) -> str | None:
     return None
 
 
-def _add_lazy(sub: argparse._SubParsersAction, name: str, chosen: str | None) -> None:
+def _add_lazy(sub: argparse._SubParsersAction, name: str, chosen: str | None, argv: list[str]) -> None:
     module_name, help_text = LAZY_COMMANDS[name]
     if name != chosen:
+        if not module_name:
+            sub.add_parser(name, help=help_text)
+            return
         # Not running: only its one-line help is needed; don't import (Qt, torch) to list it.
         try:
             found = importlib.util.find_spec(module_name) is not None
@@ -398,6 +420,8 @@ def _add_lazy(sub: argparse._SubParsersAction, name: str, chosen: str | None) ->
             found = False
         sub.add_parser(name, help=help_text if found else f"{help_text} (unavailable)")
         return
+    if not module_name:
+        module_name = _trainer_module(argv)
     try:
         module = importlib.import_module(module_name)
         add_arguments, run = module.add_arguments, module.run
@@ -411,13 +435,17 @@ def _add_lazy(sub: argparse._SubParsersAction, name: str, chosen: str | None) ->
         p.set_defaults(func=unavailable, accepts_extra=True)  # its options are unknown: take any
         return
     p = sub.add_parser(name, help=help_text, description=(module.__doc__ or help_text).strip())
+    if name == "train":
+        p.add_argument("--family", choices=list(trainers()), help="codec family to train "
+                       "(default: the best-ranked learned family)")
     add_arguments(p)
     p.set_defaults(func=run)
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The `gic` parser; only the subcommand named in argv (if any) imports its module."""
-    chosen = _chosen_command(argv or [])
+    argv = list(argv or [])
+    chosen = _chosen_command(argv)
     parser = _Parser(prog=PROG, description="Progressive generative image compression: encode, "
                      "decode, inspect and measure images.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -427,7 +455,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("encode", help="compress an image", description="Compress an image file.")
     p.add_argument("input", metavar="IN", help="image file (PNG, JPEG, WebP, ...)")
     p.add_argument("output", metavar="OUT", help="compressed file to write (atomically)")
-    p.add_argument("--codec", help="codec name (see 'gic codecs'; default progic, else avif)")
+    p.add_argument("--codec", help="codec name (see 'gic codecs'; default: the first one it lists "
+                   "by rank, a learned codec when one is installed)")
     rate = p.add_mutually_exclusive_group()
     rate.add_argument("--quality", "-q", type=int, help="quality in the codec's range")
     rate.add_argument("--bpp", type=_positive_float, help="target bits per pixel (quality searched)")
@@ -471,7 +500,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_codecs)
 
     for name in LAZY_COMMANDS:
-        _add_lazy(sub, name, chosen)
+        _add_lazy(sub, name, chosen, argv)
     return parser
 
 
