@@ -21,9 +21,12 @@ import math
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from gic.codecs.names import METRICS as ALL_METRICS
+
+if TYPE_CHECKING:
+    from gic.codecs.opening import OpenedFile
 
 PROG = "gic"
 
@@ -143,15 +146,9 @@ def _trainer_module(argv: list[str]) -> str:
 
 def load_any(path: str, device: str | None = None) -> Any:
     """Pixels of any file gic knows: a .gic, a downscaled-codec file, or an image Pillow reads."""
-    from gic.codecs import container, downscaled, fileio, imageio, registry
+    from gic.codecs import opening
 
-    data = fileio.read_bytes(path)
-    if container.is_gic(data):
-        header = container.unpack(data).header
-        return registry.create(header.codec, device=device or "cpu").decode(data)
-    if downscaled.is_downscaled(data):
-        return downscaled.codec_for(data).decode(data)
-    return imageio.decode_image(data, path)
+    return opening.open_path(path).decode(device or "cpu")
 
 
 # -- encode -------------------------------------------------------------------------------------
@@ -165,17 +162,11 @@ def cmd_encode(args: argparse.Namespace) -> int:
     name = args.codec or default_codec()
     codec = registry.create(name, device=args.device)
     roi = imageio.load_mask(args.roi) if args.roi is not None else None
-    quality: int | None = args.quality
     with progress_bar(f"encoding with {name}") as progress:
-        if args.bpp is not None and roi is None:
-            data, quality = codec.encode_to_bpp(image, args.bpp, progress=progress)
-        else:
-            data = codec.encode(image, args.quality, bpp=args.bpp, roi=roi,
-                                background_quality=args.background_quality, progress=progress)
-            if args.bpp is None and quality is None:
-                quality = codec.default_quality
-    if not args.no_metadata:
-        data = provenance.stamp(data, provenance.encode_metadata(source=args.input, target_bpp=args.bpp))
+        encoded = provenance.encode(codec, image, quality=args.quality, bpp=args.bpp, roi=roi,
+                                    background_quality=args.background_quality, progress=progress,
+                                    source=args.input, metadata=not args.no_metadata)
+    data, quality = encoded.data, encoded.quality
     fileio.write_atomic(args.output, data)
     suffix = Path(args.output).suffix.lower()
     if suffix != codec.extension.lower():
@@ -194,19 +185,20 @@ def cmd_encode(args: argparse.Namespace) -> int:
 
 # -- decode -------------------------------------------------------------------------------------
 def cmd_decode(args: argparse.Namespace) -> int:
-    from gic.codecs import container, downscaled, fileio, imageio, registry
+    from gic.codecs import imageio, opening
     from gic.codecs.errors import CodecError
 
     if Path(args.output).suffix.lower() != ".png":
         raise UsageError(f"the output must be a .png file, got {args.output}")
     if args.layers is not None and args.layers < 1:
         raise UsageError(f"--layers must be at least 1, got {args.layers}")
-    data = fileio.read_bytes(args.input)
+    opened = opening.open_path(args.input)  # validates a .gic; tolerates a cut after whole layers
+    data = opened.data
     extra = ""
-    if container.is_gic(data):
-        gic = container.unpack(data)  # validates every chunk; tolerates a cut after whole layers
+    if opened.is_gic:
+        gic = opened.gic
         header = gic.header
-        codec = registry.create(header.codec, device=args.device)
+        codec = opened.codec_instance(args.device)
         present = len(gic.layers)
         want = present if args.layers is None else min(args.layers, present)
         image, used = None, 0
@@ -233,12 +225,8 @@ def cmd_decode(args: argparse.Namespace) -> int:
     else:
         if args.layers is not None and args.layers != 1:
             raise CodecError(f"{args.input} is not a progressive .gic file: --layers does not apply")
-        if downscaled.is_downscaled(data):
-            codec = downscaled.codec_for(data)
-            image, what = codec.decode(data), codec.name
-        else:
-            image = imageio.decode_image(data, args.input)
-            what = imageio.probe(data, args.input).format
+        image = opened.decode(args.device)
+        what = opened.codec if opened.kind == "wrapped" else opened.format()
     imageio.save_png(args.output, image)
     h, w = image.shape[:2]
     print(f"wrote {args.output}: {_size(w, h)} from {args.input} ({what}{extra})")
@@ -246,14 +234,12 @@ def cmd_decode(args: argparse.Namespace) -> int:
 
 
 # -- info ---------------------------------------------------------------------------------------
-def gic_info(path: str, data: bytes) -> dict[str, Any]:
+def gic_info(opened: "OpenedFile") -> dict[str, Any]:
     """Everything the container says about a .gic file, as plain JSON-able values."""
-    from gic.codecs import container
-
-    gic = container.unpack(data)
+    gic, data = opened.gic, opened.data
     h = gic.header
     pixels = h.width * h.height
-    layers, start = [], None
+    layers = []
     for k, (payload, end) in enumerate(zip(gic.layers, gic.layer_offsets), start=1):
         layers.append({"layer": k, "bytes": len(payload), "end_offset": end,
                        "bpp_through": round(end * 8.0 / pixels, 6)})
@@ -262,7 +248,7 @@ def gic_info(path: str, data: bytes) -> dict[str, Any]:
         covered = int(gic.roi.sum())
         roi = {"pixels": covered, "fraction": round(covered / pixels, 6)}
     return {
-        "file": path, "type": "gic", "format_version": h.version, "bytes": len(data),
+        "file": opened.name, "type": "gic", "format_version": h.version, "bytes": len(data),
         "width": h.width, "height": h.height, "bpp": round(_bpp(len(data), h.width, h.height), 6),
         "codec": h.codec, "model_id": h.model_id, "model_hash": h.model_hash.hex(),
         "num_layers": h.num_layers, "layers_present": len(gic.layers), "partial": gic.partial,
@@ -271,21 +257,21 @@ def gic_info(path: str, data: bytes) -> dict[str, Any]:
     }
 
 
-def image_info(path: str, data: bytes) -> dict[str, Any]:
+def image_info(opened: "OpenedFile") -> dict[str, Any]:
     """Format, size and rate of a non-.gic file."""
-    from gic.codecs import classical, downscaled, imageio
+    from gic.codecs import imageio
 
-    if downscaled.is_downscaled(data):
-        codec = downscaled.codec_for(data)
-        image = codec.decode(data)  # the original size is only known after decoding
-        inner = imageio.probe(data[downscaled.PREFIX_LEN:], path)
+    path, data = opened.name, opened.data
+    if opened.kind == "wrapped":
+        image = opened.decode()  # the original size is only known after decoding
+        inner = imageio.probe(opened.reader.stored_image(data), path)
         h, w = image.shape[:2]
-        return {"file": path, "type": "image", "format": f"{inner.format} at 1/{codec.factor} size",
-                "codec": codec.name, "width": w, "height": h,
+        return {"file": path, "type": "image", "format": opened.format(),
+                "codec": opened.codec, "width": w, "height": h,
                 "stored_width": inner.width, "stored_height": inner.height, "mode": inner.mode,
                 "bytes": len(data), "bpp": round(_bpp(len(data), w, h), 6)}
     info = imageio.probe(data, path)
-    return {"file": path, "type": "image", "format": info.format, "codec": classical.identify(data),
+    return {"file": path, "type": "image", "format": info.format, "codec": opened.codec or None,
             "width": info.width, "height": info.height, "mode": info.mode, "bytes": len(data),
             "bpp": round(info.bpp, 6)}
 
@@ -324,10 +310,10 @@ def _print_info(info: dict[str, Any]) -> None:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from gic.codecs import container, fileio
+    from gic.codecs import opening
 
-    data = fileio.read_bytes(args.file)
-    info = gic_info(args.file, data) if container.is_gic(data) else image_info(args.file, data)
+    opened = opening.open_path(args.file)
+    info = gic_info(opened) if opened.is_gic else image_info(opened)
     if args.json:
         print(json.dumps(info, indent=2))
     else:

@@ -24,7 +24,7 @@ from PIL import Image, features
 from .base import Codec, ProgressFn
 from .errors import CodecError
 from .imageio import to_rgb
-from .registry import CodecSpec, register
+from .registry import CodecSpec, register, register_identifier
 
 try:  # registers the "JXL" format with Pillow
     import pillow_jxl  # noqa: F401
@@ -202,3 +202,4 @@ def register_all() -> None:
     """Register every available classical codec under its name."""
     for cls in available():
         register(spec_of(cls))
+    register_identifier(identify)

@@ -54,6 +54,16 @@ class DownscaledCodec(Codec):
         dw, dh = sw * f - w, sh * f - h
         return MAGIC + bytes([f, (dh << 4) | dw]) + body
 
+    # -- what a registry reader's codec tells gic.codecs.opening about its files ---------------
+    def stored_image(self, data: bytes) -> bytes:
+        """The standard image file inside (at reduced size)."""
+        return bytes(data[PREFIX_LEN:])
+
+    def describe_file(self, data: bytes) -> str:
+        from .imageio import probe
+
+        return f"{probe(self.stored_image(data), self.name).format} at 1/{parse_prefix(data)[0]} size"
+
     def decode(self, data: bytes) -> np.ndarray:
         factor, dw, dh = parse_prefix(data)
         if factor != self.factor:
@@ -95,10 +105,16 @@ def codec_for(data: bytes) -> DownscaledCodec:
     return DownscaledCodec(by_name[inner_name](), factor)
 
 
+def read(data: bytes) -> DownscaledCodec | None:
+    """The codec of a downscaled file (any inner format and factor), or None for other bytes."""
+    return codec_for(data) if is_downscaled(data) else None
+
+
 def register_all() -> None:
     """Register the default variants whose inner codec is available."""
-    from .registry import CodecSpec, register
+    from .registry import CodecSpec, register, register_reader
 
+    register_reader(read)
     by_name = {cls.name: cls for cls in available()}
     for inner_name, factor in VARIANTS:
         if inner_name not in by_name:

@@ -59,6 +59,10 @@ class CodecSpec:
 
 
 _SPECS: dict[str, CodecSpec] = {}
+#: Recognisers of a family's own wrapped files: bytes -> the codec that decodes them, or None.
+_READERS: list[Callable[[bytes], "Codec | None"]] = []
+#: Namers of standard image files: bytes -> the registered codec that writes that format, or None.
+_IDENTIFIERS: list[Callable[[bytes], "str | None"]] = []
 
 
 def register(spec: CodecSpec) -> None:
@@ -72,6 +76,41 @@ def register(spec: CodecSpec) -> None:
 def unregister(name: str) -> None:
     """Forget a codec (tests register doubles and remove them again)."""
     _SPECS.pop(name, None)
+
+
+def register_reader(reader: Callable[[bytes], "Codec | None"]) -> None:
+    """Let `gic.codecs.opening` recognise a family's own file format (not .gic, not a plain image).
+
+    The codec a reader returns decodes the bytes and also has `describe_file(data) -> str` and
+    `stored_image(data) -> bytes` (the standard image file inside), which `gic info` shows.
+    """
+    if reader not in _READERS:
+        _READERS.append(reader)
+
+
+def register_identifier(identify: Callable[[bytes], "str | None"]) -> None:
+    """Let `gic info` name the codec of a standard image file (JPEG -> "jpeg")."""
+    if identify not in _IDENTIFIERS:
+        _IDENTIFIERS.append(identify)
+
+
+def reader_for(data: bytes) -> "Codec | None":
+    """The codec a family's reader says decodes `data`, or None."""
+    _load_builtins()
+    for read in _READERS:
+        codec = read(data)
+        if codec is not None:
+            return codec
+    return None
+
+
+def identify(data: bytes) -> str | None:
+    """The registered codec whose standard format `data` is in, or None."""
+    _load_builtins()
+    for name in (f(data) for f in _IDENTIFIERS):
+        if name:
+            return name
+    return None
 
 
 def _load_builtins() -> None:
