@@ -1,8 +1,11 @@
-"""The main window: open/decode/view .gic files, paint an ROI and re-encode, compare codecs, RD plot."""
+"""The main window: open/decode/view .gic files, paint an ROI and re-encode, compare codecs, RD plot.
+
+What is open lives in a Qt-free `document.Document` (layers, original, metrics); the window
+starts the background jobs that fill it and shows what it holds.
+"""
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +19,7 @@ from gic.codecs.base import Preview, bits_per_pixel
 from gic.codecs.errors import GicError
 
 from . import jobs, settings
+from .document import Document
 from .encode_dialog import CodecInfo, EncodeDialog
 from .image_view import ImageView
 from .layer_panel import LayerPanel
@@ -36,22 +40,6 @@ def icon_path() -> Path:
     return path("icons", "gic.svg")
 
 
-@dataclass
-class Loaded:
-    """The current document: encoded bytes (if any), their decoded layers, and the original (if known)."""
-
-    name: str
-    path: Path | None = None
-    data: bytes | None = None
-    codec: str | None = None
-    info: jobs.FileInfo | None = None
-    original: np.ndarray | None = None
-    original_name: str | None = None
-    saved: bool = True
-    error: str | None = None
-    keep_mask: np.ndarray | None = None  # the painted ROI survives a re-encode with a codec without ROI
-
-
 class MainWindow(QMainWindow):
     document_ready = Signal()  # decode (and metrics, when the original is known) finished or failed
     codecs_ready = Signal()
@@ -63,8 +51,7 @@ class MainWindow(QMainWindow):
         if icon_path().is_file():
             self.setWindowIcon(QIcon(str(icon_path())))
         self.setAcceptDrops(True)
-        self.doc: Loaded | None = None
-        self.previews: list[Preview] = []
+        self.doc: Document | None = None
         self.codec_infos: list[CodecInfo] = []
         self.devices = ["cpu"]
         self._heatmap_layer: int | None = None
@@ -424,11 +411,16 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Cannot open {name}", 5000)
         self.document_ready.emit()
 
-    def _start_document(self, doc: Loaded) -> None:
+    @property
+    def previews(self) -> list[Preview]:
+        """The open document's decoded layers, coarse to fine."""
+        return self.doc.previews if self.doc is not None else []
+
+    def _start_document(self, doc: Document) -> None:
         for runner in (self.load_runner, self.decode_runner, self.metrics_runner, self.heatmap_runner):
             runner.cancel()
         self.doc = doc
-        self.previews = []
+        doc.subscribe(self._on_document_event)
         self._heatmap_layer = None
         self.heatmap_check.setChecked(False)
         self.view.set_overlay(HEATMAP, None)
@@ -438,9 +430,19 @@ class MainWindow(QMainWindow):
         title = doc.name + ("" if doc.saved else " (not saved)")
         self.setWindowTitle(f"{title} — gic viewer")
 
+    def _on_document_event(self, event: str, doc: Document) -> None:
+        """The document changed: show it (the window observes; jobs only fill the document)."""
+        if doc is not self.doc:
+            return  # a document replaced since
+        if event in ("info", "layer", "error"):
+            self._update_info()
+            self._update_actions()
+        elif event == "original":
+            self._original_changed()
+
     def open_image(self, image: np.ndarray, name: str, path: Path | None = None) -> None:
         """Show an uncompressed image: it becomes the original to encode, compare and measure against."""
-        self._start_document(Loaded(name=name, path=path, original=image, original_name=name))
+        self._start_document(Document(name=name, path=path, original=image, original_name=name))
         self._show_array(image, fit=True)
         h, w = image.shape[:2]
         self.roi_editor.reset(h, w)
@@ -455,7 +457,7 @@ class MainWindow(QMainWindow):
                    original: np.ndarray | None = None, original_name: str | None = None,
                    saved: bool = True) -> int:
         """Decode encoded bytes in the background; returns the decode job id."""
-        self._start_document(Loaded(name=name, path=path, data=data, codec=codec, original=original,
+        self._start_document(Document(name=name, path=path, data=data, codec=codec, original=original,
                                     original_name=original_name, saved=saved))
         if original is None:  # another file: do not leave the previous picture up while decoding
             self._show_placeholder(f"Decoding {name}…")
@@ -484,21 +486,17 @@ class MainWindow(QMainWindow):
         if doc is None:
             return
         if isinstance(payload, jobs.FileInfo):
-            doc.info = payload
-            doc.codec = payload.codec
+            doc.set_info(payload)
             self.layers.reset(payload.num_layers, payload.width * payload.height)
             mask = payload.roi if payload.roi is not None else doc.keep_mask
             self.roi_editor.reset(payload.height, payload.width, mask)
-            self._update_info()
             return
         if isinstance(payload, Preview):
-            follow = not self.previews or self.layers.current_layer() == self.previews[-1].layer
-            self.previews.append(payload)
+            follow = doc.latest is None or self.layers.current_layer() == doc.latest.layer
+            doc.add_preview(payload)
             self.layers.add_layer(payload.layer, payload.bits)
             if follow:
                 self.layers.select_layer(payload.layer)
-            self._update_info()
-            self._update_actions()
 
     @Slot(int, object)
     def _on_decode_finished(self, _job: int, result: object) -> None:
@@ -523,15 +521,13 @@ class MainWindow(QMainWindow):
         doc = self.doc
         if doc is None:
             return
-        doc.error = message
+        doc.fail(message)
         if self.previews:
             self.show_banner(f"{doc.name}: decoding stopped after layer {self.previews[-1].layer}: {message}")
         else:
             self.show_banner(f"Cannot open {doc.name}: {message}")
             if doc.original is None:
                 self._show_placeholder(PLACEHOLDER)
-        self._update_info()
-        self._update_actions()
         self.statusBar().showMessage(f"Error: {message}", 8000)
         if doc.original is not None and self.previews:
             self._start_metrics()
@@ -553,11 +549,7 @@ class MainWindow(QMainWindow):
                 return
 
     def current_preview(self) -> Preview | None:
-        layer = self.layers.current_layer()
-        for p in self.previews:
-            if p.layer == layer:
-                return p
-        return None
+        return self.doc.preview(self.layers.current_layer()) if self.doc is not None else None
 
     def _step_layer(self, step: int) -> None:
         layers = self.layers.layers()
@@ -613,14 +605,11 @@ class MainWindow(QMainWindow):
         if doc is None:
             self.open_image(image, name)
             return True
-        ref = self.previews[0].image if self.previews else doc.original
-        if ref is not None and ref.shape != image.shape:
-            self.show_banner(f"The original {name} is {image.shape[1]}×{image.shape[0]}, "
-                             f"the file {ref.shape[1]}×{ref.shape[0]}: not attached.")
+        why = doc.mismatch(image, name)
+        if why:
+            self.show_banner(why)
             return False
-        doc.original = image
-        doc.original_name = name
-        self._original_changed()
+        doc.attach_original(image, name)  # the window redraws on the document's "original" event
         if self.previews:
             self._start_metrics()
         return True
@@ -648,7 +637,8 @@ class MainWindow(QMainWindow):
 
     @Slot(int, object)
     def _on_metrics_partial(self, _job: int, payload: object) -> None:
-        if isinstance(payload, jobs.LayerMetrics):
+        if isinstance(payload, jobs.LayerMetrics) and self.doc is not None:
+            self.doc.set_metrics(payload.layer, payload.values)
             self.layers.set_metrics(payload.layer, payload.values)
             self._update_quality_label()
 
@@ -753,11 +743,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ re-encoding
     def encode_source(self) -> np.ndarray | None:
         """What re-encoding starts from: the original if known, else the last decoded layer."""
-        if self.doc is None:
-            return None
-        if self.doc.original is not None:
-            return self.doc.original
-        return self.previews[-1].image if self.previews else None
+        return self.doc.encode_source() if self.doc is not None else None
 
     @Slot()
     def reencode_dialog(self) -> None:
@@ -918,7 +904,7 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         doc = self.doc
-        has_image = doc is not None and (doc.original is not None or bool(self.previews))
+        has_image = doc is not None and doc.has_image
         self.save_action.setEnabled(doc is not None and doc.data is not None and bool(self.previews))
         self.export_action.setEnabled(self.view.image() is not None)
         self.encode_action.setEnabled(has_image and bool(self.codec_infos))
