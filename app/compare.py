@@ -324,14 +324,15 @@ class CompareWidget(QWidget):
 
     # -- inputs ---------------------------------------------------------------------------------------
     def set_codecs(self, infos: list[CodecInfo]) -> None:
-        # From the specs, never from names: a learned codec (best rank first) against the
-        # best-ranked classical one; without a learned codec, the two best-ranked classical ones.
+        # From the specs, never from names: the best-ranked codec (a learned one first) against
+        # the baseline format (JPEG), else the best-ranked other non-learned codec.
         ranked = sorted(infos, key=lambda i: (not i.learned, i.rank))
         left = [i.name for i in ranked]
-        classical = [i.name for i in ranked if not i.learned]
-        self.sides[0].set_codecs(infos, left)
         first = left[0] if left else None
-        self.sides[1].set_codecs(infos, [n for n in classical if n != first] + left)
+        right = sorted((i for i in ranked if not i.learned and i.name != first),
+                       key=lambda i: (not i.baseline, i.rank))
+        self.sides[0].set_codecs(infos, left)
+        self.sides[1].set_codecs(infos, [i.name for i in right] + left)
         self._update_enabled()
 
     def set_original(self, image: np.ndarray | None, name: str | None) -> None:

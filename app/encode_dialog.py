@@ -14,7 +14,8 @@ class CodecInfo:
     """What the dialogs need to know about a codec: its registry spec's fields, no codec built."""
 
     def __init__(self, name: str, quality_range: tuple[int, int], default_quality: int,
-                 supports_roi: bool, description: str = "", learned: bool = False, rank: int = 100) -> None:
+                 supports_roi: bool, description: str = "", learned: bool = False, rank: int = 100,
+                 baseline: bool = False) -> None:
         self.name = name
         self.quality_range = quality_range
         self.default_quality = default_quality
@@ -22,11 +23,12 @@ class CodecInfo:
         self.description = description
         self.learned = learned
         self.rank = rank
+        self.baseline = baseline
 
     @classmethod
     def from_spec(cls, spec: CodecSpec) -> "CodecInfo":
         return cls(spec.name, tuple(spec.quality_range), int(spec.default_quality), bool(spec.roi),
-                   spec.description, spec.learned, spec.rank)
+                   spec.description, spec.learned, spec.rank, spec.baseline)
 
 
 class EncodeDialog(QDialog):

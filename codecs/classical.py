@@ -195,7 +195,7 @@ RANKS = {"avif": 10, "webp": 20, "jxl": 30, "jpeg": 40, "jpeg2000": 50}
 
 def spec_of(cls: type[PillowCodec]) -> CodecSpec:
     """A classical codec's spec, read from its class attributes (nothing is built)."""
-    return CodecSpec.of(cls, "classical", rank=RANKS.get(cls.name, 100))
+    return CodecSpec.of(cls, "classical", rank=RANKS.get(cls.name, 100), baseline=cls is JpegCodec)
 
 
 def register_all() -> None:

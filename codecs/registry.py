@@ -37,6 +37,8 @@ class CodecSpec:
     roi: bool = False  # encode takes a region-of-interest mask
     #: Order in which front ends suggest codecs (lower first; ties keep registration order).
     rank: int = 100
+    #: The familiar format others are shown against by default (the viewer's compare tab: JPEG).
+    baseline: bool = False
     #: Module providing `add_arguments(parser)` and `run(args)` for `gic train`, if the family trains.
     trainer: str | None = None
 
