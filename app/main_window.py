@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGroupBox, QLabel,
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGroupBox, QLabel,
                                QMainWindow, QProgressBar, QPushButton, QSlider, QSplitter, QTabWidget,
                                QToolButton, QVBoxLayout, QWidget, QFormLayout, QSizePolicy)
 
@@ -188,111 +188,10 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.progress)
         sb.addPermanentWidget(self.cancel_button)
 
-    def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
-        a = QAction(text, self)
-        if shortcut is not None:
-            a.setShortcut(QKeySequence(shortcut))
-        if tip:
-            a.setStatusTip(tip)
-        a.setCheckable(checkable)
-        (a.toggled if checkable else a.triggered).connect(slot)
-        return a
-
     def _build_actions(self) -> None:
-        mb = self.menuBar()
-        m = mb.addMenu("&File")
-        self.open_action = self._action("&Open…", self.open_dialog, QKeySequence.StandardKey.Open,
-                                        "Open a .gic file or an image")
-        m.addAction(self.open_action)
-        self.recent_menu = m.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        self.attach_action = self._action("Attach &original…", self.attach_original_dialog, "Ctrl+Shift+O",
-                                          "Load the uncompressed image to measure PSNR and LPIPS")
-        m.addAction(self.attach_action)
-        self.save_action = self._action("&Save encoded as…", self.save_dialog, QKeySequence.StandardKey.Save,
-                                        "Save the encoded file (.gic) atomically")
-        m.addAction(self.save_action)
-        self.export_action = self._action("&Export layer as PNG…", self.export_dialog, "Ctrl+Shift+E",
-                                          "Save the layer on screen as a PNG")
-        m.addAction(self.export_action)
-        m.addSeparator()
-        m.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+        from .menus import build_actions
 
-        m = mb.addMenu("&View")
-        self.fit_action = self._action("&Fit to window", self.view.fit, "Ctrl+0")
-        self.zoom100_action = self._action("Zoom &100%", lambda: self.view.set_zoom(1.0), "Ctrl+1")
-        self.zoom200_action = self._action("Zoom &200%", lambda: self.view.set_zoom(2.0), "Ctrl+2")
-        self.zoom_in_action = self._action("Zoom &in", lambda: self.view.zoom_by(1.25, anchor_under_mouse=False),
-                                           QKeySequence.StandardKey.ZoomIn)
-        self.zoom_out_action = self._action("Zoom &out", lambda: self.view.zoom_by(0.8, anchor_under_mouse=False),
-                                            QKeySequence.StandardKey.ZoomOut)
-        for a in (self.fit_action, self.zoom100_action, self.zoom200_action, self.zoom_in_action,
-                  self.zoom_out_action):
-            m.addAction(a)
-        m.addSeparator()
-        self.prev_layer_action = self._action("&Previous layer", lambda: self._step_layer(-1), "[")
-        self.next_layer_action = self._action("&Next layer", lambda: self._step_layer(+1), "]")
-        m.addAction(self.prev_layer_action)
-        m.addAction(self.next_layer_action)
-        self.heatmap_action = QAction("LPIPS &heatmap", self)
-        self.heatmap_action.setShortcut(QKeySequence("H"))
-        self.heatmap_action.setCheckable(True)
-        self.heatmap_action.toggled.connect(self.heatmap_check.setChecked)
-        self.heatmap_check.toggled.connect(self.heatmap_action.setChecked)
-        m.addAction(self.heatmap_action)
-        m.addSeparator()
-        for i, name in enumerate(("&Viewer", "&Compare", "&RD plot")):
-            m.addAction(self._action(name, functools.partial(self.tabs.setCurrentIndex, i), f"Alt+{i + 1}"))
-
-        m = mb.addMenu("&ROI")
-        self.roi_paint_action = QAction("&Paint ROI", self)
-        self.roi_paint_action.setShortcut(QKeySequence("R"))
-        self.roi_paint_action.setCheckable(True)
-        self.roi_paint_action.toggled.connect(self._set_roi_active)
-        self.roi_editor.active_changed.connect(self.roi_paint_action.setChecked)
-        m.addAction(self.roi_paint_action)
-        self.roi_brush_action = self._action("&Brush", lambda: self._roi_mode("brush"), "B")
-        self.roi_eraser_action = self._action("&Eraser", lambda: self._roi_mode("eraser"), "E")
-        self.roi_rect_action = self._action("Rec&tangle", lambda: self._roi_mode("rect"), "G")
-        self.roi_undo_action = self._action("&Undo", self.roi_editor.undo, QKeySequence.StandardKey.Undo)
-        self.roi_redo_action = self._action("&Redo", self.roi_editor.redo)
-        self.roi_redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.roi_clear_action = self._action("&Clear", self.roi_editor.clear, "Ctrl+Shift+Backspace")
-        self.roi_invert_action = self._action("&Invert", self.roi_editor.invert, "Ctrl+I")
-        self.roi_load_action = self._action("&Load mask…", self.load_mask_dialog)
-        self.roi_save_action = self._action("&Save mask…", self.save_mask_dialog)
-        for a in (self.roi_brush_action, self.roi_eraser_action, self.roi_rect_action, None,
-                  self.roi_undo_action, self.roi_redo_action, self.roi_clear_action, self.roi_invert_action,
-                  None, self.roi_load_action, self.roi_save_action):
-            m.addSeparator() if a is None else m.addAction(a)
-
-        m = mb.addMenu("&Encode")
-        self.encode_action = self._action("&Re-encode…", self.reencode_dialog, "Ctrl+E",
-                                          "Encode the original (with the ROI) with any codec")
-        self.cancel_action = self._action("&Cancel running work", self.cancel_jobs, "Esc")
-        m.addAction(self.encode_action)
-        m.addAction(self.cancel_action)
-
-        m = mb.addMenu("&Help")
-        m.addAction(self._action("&Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents))
-        m.addAction(self._action("&About", self.about))
-
-        tb = self.addToolBar("Main")
-        tb.setObjectName("main-toolbar")
-        tb.setMovable(False)
-        tb.addAction(self.open_action)
-        tb.addAction(self.save_action)
-        tb.addAction(self.encode_action)
-        tb.addSeparator()
-        tb.addAction(self.fit_action)
-        tb.addAction(self.zoom100_action)
-        tb.addSeparator()
-        tb.addWidget(QLabel(" Device "))
-        self.device_combo = QComboBox()
-        self.device_combo.addItem("cpu")
-        self.device_combo.setToolTip("Where learned codecs and LPIPS run")
-        self.device_combo.currentTextChanged.connect(lambda d: settings.put("device", d))
-        tb.addWidget(self.device_combo)
+        build_actions(self)
 
     def _connect_runners(self) -> None:
         r = self.decode_runner
@@ -933,18 +832,9 @@ class MainWindow(QMainWindow):
 
     def shortcut_table(self) -> list[tuple[str, str, str]]:
         """(menu, action, keys) for every menu action with a shortcut, plus the image view's own keys."""
-        rows = []
-        for top in self.menuBar().actions():
-            menu = top.menu()
-            if menu is None:
-                continue
-            for a in menu.actions():
-                keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts())
-                if keys:
-                    rows.append((top.text().replace("&", ""), a.text().replace("&", ""), keys))
-        rows += [("Image", "Zoom in / out", "+ / −, mouse wheel"), ("Image", "Fit / 100% / 200%", "0 / 1 / 2"),
-                 ("Image", "Pan", "drag, right or middle drag, arrow keys")]
-        return rows
+        from .menus import shortcut_rows
+
+        return shortcut_rows(self.menuBar())
 
     @Slot()
     def show_shortcuts(self) -> None:
