@@ -91,3 +91,13 @@ def test_the_checker_sees_relative_family_imports(tmp_path):
     probe = REPO / "codecs" / "learned" / "codec.py"
     assert "gic.codecs.container" in imports(probe) and "gic.codecs.learned.tiling" in imports(probe)
     assert family_of("gic.codecs.progic.model") == "progic" and family_of("gic.codecs.learned") is None
+
+
+def test_every_package_folder_is_listed_in_pyproject():
+    """A new family's folder must be in `packages`, or a wheel install would lack it."""
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {module_name(init) for root in PACKAGES.values() for init in root.rglob("__init__.py")
+             if "__pycache__" not in init.parts}
+    assert found <= listed, sorted(found - listed)
