@@ -324,10 +324,15 @@ class CompareWidget(QWidget):
 
     # -- inputs ---------------------------------------------------------------------------------------
     def set_codecs(self, infos: list[CodecInfo]) -> None:
-        names = [i.name for i in infos]
-        learned = [n for n in names if n == "progic"]
-        self.sides[0].set_codecs(infos, learned + ["webp", "avif"] + names)
-        self.sides[1].set_codecs(infos, ["jpeg"] + names[1:] + names)
+        # From the specs, never from names: the best-ranked codec (a learned one first) against
+        # the baseline format (JPEG), else the best-ranked other non-learned codec.
+        ranked = sorted(infos, key=lambda i: (not i.learned, i.rank))
+        left = [i.name for i in ranked]
+        first = left[0] if left else None
+        right = sorted((i for i in ranked if not i.learned and i.name != first),
+                       key=lambda i: (not i.baseline, i.rank))
+        self.sides[0].set_codecs(infos, left)
+        self.sides[1].set_codecs(infos, [i.name for i in right] + left)
         self._update_enabled()
 
     def set_original(self, image: np.ndarray | None, name: str | None) -> None:

@@ -5,19 +5,30 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel,
                                QRadioButton, QSpinBox, QHBoxLayout, QWidget)
 
+from gic.codecs.registry import CodecSpec
+
 from .jobs import EncodeRequest
 
 
 class CodecInfo:
-    """What the dialog needs to know about a codec, read once in a worker-free way."""
+    """What the dialogs need to know about a codec: its registry spec's fields, no codec built."""
 
     def __init__(self, name: str, quality_range: tuple[int, int], default_quality: int,
-                 supports_roi: bool, description: str = "") -> None:
+                 supports_roi: bool, description: str = "", learned: bool = False, rank: int = 100,
+                 baseline: bool = False) -> None:
         self.name = name
         self.quality_range = quality_range
         self.default_quality = default_quality
         self.supports_roi = supports_roi
         self.description = description
+        self.learned = learned
+        self.rank = rank
+        self.baseline = baseline
+
+    @classmethod
+    def from_spec(cls, spec: CodecSpec) -> "CodecInfo":
+        return cls(spec.name, tuple(spec.quality_range), int(spec.default_quality), bool(spec.roi),
+                   spec.description, spec.learned, spec.rank, spec.baseline)
 
 
 class EncodeDialog(QDialog):

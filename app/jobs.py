@@ -14,13 +14,8 @@ from typing import Any, Protocol, Sequence
 import numpy as np
 
 from gic.codecs import provenance, registry
-from gic.codecs.base import Codec, Preview, bits_per_pixel
+from gic.codecs.base import Codec, Preview, bits_per_pixel, roi_bits
 from gic.codecs.errors import CodecError, GicError, GicFormatError
-
-#: Image files opened as originals (anything else is tried as a .gic container).
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".ppm", ".pgm", ".avif",
-                  ".jxl", ".jp2", ".j2k", ".gif", ".tga"}
-
 
 class Ctx(Protocol):
     def check(self) -> None: ...
@@ -53,7 +48,9 @@ def cuda_available() -> bool:
 
 # -- files ---------------------------------------------------------------------------------------------
 def is_image_path(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in IMAGE_SUFFIXES
+    from gic.codecs.imageio import is_image_path as named_like_an_image
+
+    return named_like_an_image(path)
 
 
 def load_image(path: str | Path) -> np.ndarray:
@@ -103,21 +100,23 @@ def decode_job(ctx: Ctx, data: bytes, device: str = "cpu", codec: str | None = N
     """Decode layer by layer: emits a FileInfo, then one Preview per layer.
 
     .gic files name their codec in the header; other bytes (JPEG, WebP... from a re-encode) need
-    `codec` and decode as a single layer.
+    `codec` (else a downscaled-codec file names its own) and decode as a single layer.
     """
-    from gic.codecs import container
+    from gic.codecs import opening
 
     t0 = time.perf_counter()
     roi = None
-    if container.is_gic(data):
-        gic = container.unpack(data)
+    opened = opening.open_bytes(data)
+    if opened.is_gic:
+        gic = opened.gic
         header = gic.header
         roi = gic.roi
         info = FileInfo(codec=header.codec, width=header.width, height=header.height,
                         num_layers=header.num_layers, size=len(data), partial=bool(gic.partial),
                         roi=roi, metadata=dict(gic.metadata or {}), model_id=str(header.model_id))
-    elif codec is not None:
+    elif codec is not None or opened.reader is not None:
         info = None
+        codec = codec or opened.codec
     else:
         raise GicFormatError("not a .gic file (bad magic bytes)")
     name = info.codec if info is not None else codec
@@ -146,7 +145,7 @@ def decode_job(ctx: Ctx, data: bytes, device: str = "cpu", codec: str | None = N
     split = None
     if roi is not None and n:
         ctx.check()
-        split = dec.roi_bits(data)
+        split = roi_bits(dec, data)
     return DecodeResult(layers=n, partial=partial, seconds=time.perf_counter() - t0, roi_bits=split)
 
 
@@ -183,15 +182,12 @@ def encode_job(ctx: Ctx, image: np.ndarray, req: EncodeRequest) -> EncodeResult:
     t0 = time.perf_counter()
     roi = req.roi if (req.roi is not None and codec.supports_roi and req.roi.any()) else None
     bg = req.background_quality if roi is not None else None
-    quality = req.quality
-    if req.bpp is not None:
-        data, quality = codec.encode_to_bpp(image, req.bpp, roi=roi, background_quality=bg, progress=ctx.progress)
-    else:
-        data = codec.encode(image, req.quality, roi=roi, background_quality=bg, progress=ctx.progress)
+    encoded = provenance.encode(codec, image, quality=req.quality, bpp=req.bpp, roi=roi, background_quality=bg,
+                                progress=ctx.progress, source=req.source)
     ctx.check()
-    data = provenance.stamp(data, provenance.encode_metadata(source=req.source, target_bpp=req.bpp))
+    data, quality = encoded.data, encoded.quality
     seconds = time.perf_counter() - t0
-    split = codec.roi_bits(data) if roi is not None else None
+    split = roi_bits(codec, data) if roi is not None else None
     return EncodeResult(request=req, data=data, bpp=bits_per_pixel(len(data), image.shape),
                         seconds=seconds, roi_bits=split, quality=quality)
 

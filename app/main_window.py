@@ -1,14 +1,17 @@
-"""The main window: open/decode/view .gic files, paint an ROI and re-encode, compare codecs, RD plot."""
+"""The main window: open/decode/view .gic files, paint an ROI and re-encode, compare codecs, RD plot.
+
+What is open lives in a Qt-free `document.Document` (layers, original, metrics); the window
+starts the background jobs that fill it and shows what it holds.
+"""
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGroupBox, QLabel,
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGroupBox, QLabel,
                                QMainWindow, QProgressBar, QPushButton, QSlider, QSplitter, QTabWidget,
                                QToolButton, QVBoxLayout, QWidget, QFormLayout, QSizePolicy)
 
@@ -16,6 +19,7 @@ from gic.codecs.base import Preview, bits_per_pixel
 from gic.codecs.errors import GicError
 
 from . import jobs, settings
+from .document import Document
 from .encode_dialog import CodecInfo, EncodeDialog
 from .image_view import ImageView
 from .layer_panel import LayerPanel
@@ -36,22 +40,6 @@ def icon_path() -> Path:
     return path("icons", "gic.svg")
 
 
-@dataclass
-class Loaded:
-    """The current document: encoded bytes (if any), their decoded layers, and the original (if known)."""
-
-    name: str
-    path: Path | None = None
-    data: bytes | None = None
-    codec: str | None = None
-    info: jobs.FileInfo | None = None
-    original: np.ndarray | None = None
-    original_name: str | None = None
-    saved: bool = True
-    error: str | None = None
-    keep_mask: np.ndarray | None = None  # the painted ROI survives a re-encode with a codec without ROI
-
-
 class MainWindow(QMainWindow):
     document_ready = Signal()  # decode (and metrics, when the original is known) finished or failed
     codecs_ready = Signal()
@@ -63,8 +51,7 @@ class MainWindow(QMainWindow):
         if icon_path().is_file():
             self.setWindowIcon(QIcon(str(icon_path())))
         self.setAcceptDrops(True)
-        self.doc: Loaded | None = None
-        self.previews: list[Preview] = []
+        self.doc: Document | None = None
         self.codec_infos: list[CodecInfo] = []
         self.devices = ["cpu"]
         self._heatmap_layer: int | None = None
@@ -201,111 +188,10 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.progress)
         sb.addPermanentWidget(self.cancel_button)
 
-    def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
-        a = QAction(text, self)
-        if shortcut is not None:
-            a.setShortcut(QKeySequence(shortcut))
-        if tip:
-            a.setStatusTip(tip)
-        a.setCheckable(checkable)
-        (a.toggled if checkable else a.triggered).connect(slot)
-        return a
-
     def _build_actions(self) -> None:
-        mb = self.menuBar()
-        m = mb.addMenu("&File")
-        self.open_action = self._action("&Open…", self.open_dialog, QKeySequence.StandardKey.Open,
-                                        "Open a .gic file or an image")
-        m.addAction(self.open_action)
-        self.recent_menu = m.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        self.attach_action = self._action("Attach &original…", self.attach_original_dialog, "Ctrl+Shift+O",
-                                          "Load the uncompressed image to measure PSNR and LPIPS")
-        m.addAction(self.attach_action)
-        self.save_action = self._action("&Save encoded as…", self.save_dialog, QKeySequence.StandardKey.Save,
-                                        "Save the encoded file (.gic) atomically")
-        m.addAction(self.save_action)
-        self.export_action = self._action("&Export layer as PNG…", self.export_dialog, "Ctrl+Shift+E",
-                                          "Save the layer on screen as a PNG")
-        m.addAction(self.export_action)
-        m.addSeparator()
-        m.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+        from .menus import build_actions
 
-        m = mb.addMenu("&View")
-        self.fit_action = self._action("&Fit to window", self.view.fit, "Ctrl+0")
-        self.zoom100_action = self._action("Zoom &100%", lambda: self.view.set_zoom(1.0), "Ctrl+1")
-        self.zoom200_action = self._action("Zoom &200%", lambda: self.view.set_zoom(2.0), "Ctrl+2")
-        self.zoom_in_action = self._action("Zoom &in", lambda: self.view.zoom_by(1.25, anchor_under_mouse=False),
-                                           QKeySequence.StandardKey.ZoomIn)
-        self.zoom_out_action = self._action("Zoom &out", lambda: self.view.zoom_by(0.8, anchor_under_mouse=False),
-                                            QKeySequence.StandardKey.ZoomOut)
-        for a in (self.fit_action, self.zoom100_action, self.zoom200_action, self.zoom_in_action,
-                  self.zoom_out_action):
-            m.addAction(a)
-        m.addSeparator()
-        self.prev_layer_action = self._action("&Previous layer", lambda: self._step_layer(-1), "[")
-        self.next_layer_action = self._action("&Next layer", lambda: self._step_layer(+1), "]")
-        m.addAction(self.prev_layer_action)
-        m.addAction(self.next_layer_action)
-        self.heatmap_action = QAction("LPIPS &heatmap", self)
-        self.heatmap_action.setShortcut(QKeySequence("H"))
-        self.heatmap_action.setCheckable(True)
-        self.heatmap_action.toggled.connect(self.heatmap_check.setChecked)
-        self.heatmap_check.toggled.connect(self.heatmap_action.setChecked)
-        m.addAction(self.heatmap_action)
-        m.addSeparator()
-        for i, name in enumerate(("&Viewer", "&Compare", "&RD plot")):
-            m.addAction(self._action(name, functools.partial(self.tabs.setCurrentIndex, i), f"Alt+{i + 1}"))
-
-        m = mb.addMenu("&ROI")
-        self.roi_paint_action = QAction("&Paint ROI", self)
-        self.roi_paint_action.setShortcut(QKeySequence("R"))
-        self.roi_paint_action.setCheckable(True)
-        self.roi_paint_action.toggled.connect(self._set_roi_active)
-        self.roi_editor.active_changed.connect(self.roi_paint_action.setChecked)
-        m.addAction(self.roi_paint_action)
-        self.roi_brush_action = self._action("&Brush", lambda: self._roi_mode("brush"), "B")
-        self.roi_eraser_action = self._action("&Eraser", lambda: self._roi_mode("eraser"), "E")
-        self.roi_rect_action = self._action("Rec&tangle", lambda: self._roi_mode("rect"), "G")
-        self.roi_undo_action = self._action("&Undo", self.roi_editor.undo, QKeySequence.StandardKey.Undo)
-        self.roi_redo_action = self._action("&Redo", self.roi_editor.redo)
-        self.roi_redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.roi_clear_action = self._action("&Clear", self.roi_editor.clear, "Ctrl+Shift+Backspace")
-        self.roi_invert_action = self._action("&Invert", self.roi_editor.invert, "Ctrl+I")
-        self.roi_load_action = self._action("&Load mask…", self.load_mask_dialog)
-        self.roi_save_action = self._action("&Save mask…", self.save_mask_dialog)
-        for a in (self.roi_brush_action, self.roi_eraser_action, self.roi_rect_action, None,
-                  self.roi_undo_action, self.roi_redo_action, self.roi_clear_action, self.roi_invert_action,
-                  None, self.roi_load_action, self.roi_save_action):
-            m.addSeparator() if a is None else m.addAction(a)
-
-        m = mb.addMenu("&Encode")
-        self.encode_action = self._action("&Re-encode…", self.reencode_dialog, "Ctrl+E",
-                                          "Encode the original (with the ROI) with any codec")
-        self.cancel_action = self._action("&Cancel running work", self.cancel_jobs, "Esc")
-        m.addAction(self.encode_action)
-        m.addAction(self.cancel_action)
-
-        m = mb.addMenu("&Help")
-        m.addAction(self._action("&Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents))
-        m.addAction(self._action("&About", self.about))
-
-        tb = self.addToolBar("Main")
-        tb.setObjectName("main-toolbar")
-        tb.setMovable(False)
-        tb.addAction(self.open_action)
-        tb.addAction(self.save_action)
-        tb.addAction(self.encode_action)
-        tb.addSeparator()
-        tb.addAction(self.fit_action)
-        tb.addAction(self.zoom100_action)
-        tb.addSeparator()
-        tb.addWidget(QLabel(" Device "))
-        self.device_combo = QComboBox()
-        self.device_combo.addItem("cpu")
-        self.device_combo.setToolTip("Where learned codecs and LPIPS run")
-        self.device_combo.currentTextChanged.connect(lambda d: settings.put("device", d))
-        tb.addWidget(self.device_combo)
+        build_actions(self)
 
     def _connect_runners(self) -> None:
         r = self.decode_runner
@@ -424,11 +310,16 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Cannot open {name}", 5000)
         self.document_ready.emit()
 
-    def _start_document(self, doc: Loaded) -> None:
+    @property
+    def previews(self) -> list[Preview]:
+        """The open document's decoded layers, coarse to fine."""
+        return self.doc.previews if self.doc is not None else []
+
+    def _start_document(self, doc: Document) -> None:
         for runner in (self.load_runner, self.decode_runner, self.metrics_runner, self.heatmap_runner):
             runner.cancel()
         self.doc = doc
-        self.previews = []
+        doc.subscribe(self._on_document_event)
         self._heatmap_layer = None
         self.heatmap_check.setChecked(False)
         self.view.set_overlay(HEATMAP, None)
@@ -438,9 +329,19 @@ class MainWindow(QMainWindow):
         title = doc.name + ("" if doc.saved else " (not saved)")
         self.setWindowTitle(f"{title} — gic viewer")
 
+    def _on_document_event(self, event: str, doc: Document) -> None:
+        """The document changed: show it (the window observes; jobs only fill the document)."""
+        if doc is not self.doc:
+            return  # a document replaced since
+        if event in ("info", "layer", "error"):
+            self._update_info()
+            self._update_actions()
+        elif event == "original":
+            self._original_changed()
+
     def open_image(self, image: np.ndarray, name: str, path: Path | None = None) -> None:
         """Show an uncompressed image: it becomes the original to encode, compare and measure against."""
-        self._start_document(Loaded(name=name, path=path, original=image, original_name=name))
+        self._start_document(Document(name=name, path=path, original=image, original_name=name))
         self._show_array(image, fit=True)
         h, w = image.shape[:2]
         self.roi_editor.reset(h, w)
@@ -455,7 +356,7 @@ class MainWindow(QMainWindow):
                    original: np.ndarray | None = None, original_name: str | None = None,
                    saved: bool = True) -> int:
         """Decode encoded bytes in the background; returns the decode job id."""
-        self._start_document(Loaded(name=name, path=path, data=data, codec=codec, original=original,
+        self._start_document(Document(name=name, path=path, data=data, codec=codec, original=original,
                                     original_name=original_name, saved=saved))
         if original is None:  # another file: do not leave the previous picture up while decoding
             self._show_placeholder(f"Decoding {name}…")
@@ -484,21 +385,17 @@ class MainWindow(QMainWindow):
         if doc is None:
             return
         if isinstance(payload, jobs.FileInfo):
-            doc.info = payload
-            doc.codec = payload.codec
+            doc.set_info(payload)
             self.layers.reset(payload.num_layers, payload.width * payload.height)
             mask = payload.roi if payload.roi is not None else doc.keep_mask
             self.roi_editor.reset(payload.height, payload.width, mask)
-            self._update_info()
             return
         if isinstance(payload, Preview):
-            follow = not self.previews or self.layers.current_layer() == self.previews[-1].layer
-            self.previews.append(payload)
+            follow = doc.latest is None or self.layers.current_layer() == doc.latest.layer
+            doc.add_preview(payload)
             self.layers.add_layer(payload.layer, payload.bits)
             if follow:
                 self.layers.select_layer(payload.layer)
-            self._update_info()
-            self._update_actions()
 
     @Slot(int, object)
     def _on_decode_finished(self, _job: int, result: object) -> None:
@@ -523,15 +420,13 @@ class MainWindow(QMainWindow):
         doc = self.doc
         if doc is None:
             return
-        doc.error = message
+        doc.fail(message)
         if self.previews:
             self.show_banner(f"{doc.name}: decoding stopped after layer {self.previews[-1].layer}: {message}")
         else:
             self.show_banner(f"Cannot open {doc.name}: {message}")
             if doc.original is None:
                 self._show_placeholder(PLACEHOLDER)
-        self._update_info()
-        self._update_actions()
         self.statusBar().showMessage(f"Error: {message}", 8000)
         if doc.original is not None and self.previews:
             self._start_metrics()
@@ -553,11 +448,7 @@ class MainWindow(QMainWindow):
                 return
 
     def current_preview(self) -> Preview | None:
-        layer = self.layers.current_layer()
-        for p in self.previews:
-            if p.layer == layer:
-                return p
-        return None
+        return self.doc.preview(self.layers.current_layer()) if self.doc is not None else None
 
     def _step_layer(self, step: int) -> None:
         layers = self.layers.layers()
@@ -613,14 +504,11 @@ class MainWindow(QMainWindow):
         if doc is None:
             self.open_image(image, name)
             return True
-        ref = self.previews[0].image if self.previews else doc.original
-        if ref is not None and ref.shape != image.shape:
-            self.show_banner(f"The original {name} is {image.shape[1]}×{image.shape[0]}, "
-                             f"the file {ref.shape[1]}×{ref.shape[0]}: not attached.")
+        why = doc.mismatch(image, name)
+        if why:
+            self.show_banner(why)
             return False
-        doc.original = image
-        doc.original_name = name
-        self._original_changed()
+        doc.attach_original(image, name)  # the window redraws on the document's "original" event
         if self.previews:
             self._start_metrics()
         return True
@@ -648,7 +536,8 @@ class MainWindow(QMainWindow):
 
     @Slot(int, object)
     def _on_metrics_partial(self, _job: int, payload: object) -> None:
-        if isinstance(payload, jobs.LayerMetrics):
+        if isinstance(payload, jobs.LayerMetrics) and self.doc is not None:
+            self.doc.set_metrics(payload.layer, payload.values)
             self.layers.set_metrics(payload.layer, payload.values)
             self._update_quality_label()
 
@@ -753,11 +642,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ re-encoding
     def encode_source(self) -> np.ndarray | None:
         """What re-encoding starts from: the original if known, else the last decoded layer."""
-        if self.doc is None:
-            return None
-        if self.doc.original is not None:
-            return self.doc.original
-        return self.previews[-1].image if self.previews else None
+        return self.doc.encode_source() if self.doc is not None else None
 
     @Slot()
     def reencode_dialog(self) -> None:
@@ -918,7 +803,7 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         doc = self.doc
-        has_image = doc is not None and (doc.original is not None or bool(self.previews))
+        has_image = doc is not None and doc.has_image
         self.save_action.setEnabled(doc is not None and doc.data is not None and bool(self.previews))
         self.export_action.setEnabled(self.view.image() is not None)
         self.encode_action.setEnabled(has_image and bool(self.codec_infos))
@@ -947,18 +832,9 @@ class MainWindow(QMainWindow):
 
     def shortcut_table(self) -> list[tuple[str, str, str]]:
         """(menu, action, keys) for every menu action with a shortcut, plus the image view's own keys."""
-        rows = []
-        for top in self.menuBar().actions():
-            menu = top.menu()
-            if menu is None:
-                continue
-            for a in menu.actions():
-                keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts())
-                if keys:
-                    rows.append((top.text().replace("&", ""), a.text().replace("&", ""), keys))
-        rows += [("Image", "Zoom in / out", "+ / −, mouse wheel"), ("Image", "Fit / 100% / 200%", "0 / 1 / 2"),
-                 ("Image", "Pan", "drag, right or middle drag, arrow keys")]
-        return rows
+        from .menus import shortcut_rows
+
+        return shortcut_rows(self.menuBar())
 
     @Slot()
     def show_shortcuts(self) -> None:
@@ -1020,18 +896,14 @@ def _load_image_job(ctx, path: Path) -> tuple[Path, np.ndarray]:
 
 
 def _discover_codecs(ctx, only: list[str] | None = None) -> tuple[list[CodecInfo], bool, list[str]]:
-    """Create every registered codec once (weights load here, off the GUI thread)."""
+    """The registered codecs from their specs (no codec is built, no weights load); whether CUDA
+    is there is asked only when a learned codec could use it (that imports torch)."""
     from gic.codecs import registry
 
-    infos, problems = [], []
-    names = registry.names()
-    for name in (names if only is None else [n for n in only if n in names]):
-        ctx.check()
-        try:
-            c = jobs.get_codec(name, "cpu")
-        except Exception as exc:  # e.g. missing weights: list the others
-            problems.append(f"{name}: {exc}")
-            continue
-        infos.append(CodecInfo(name, tuple(c.quality_range), int(c.default_quality), bool(c.supports_roi),
-                               getattr(c, "description", "") or ""))
-    return infos, jobs.cuda_available(), problems
+    specs = registry.specs()
+    if only is not None:
+        by_name = {s.name: s for s in specs}
+        specs = [by_name[n] for n in only if n in by_name]
+    infos = [CodecInfo.from_spec(s) for s in specs]
+    ctx.check()
+    return infos, any(s.learned for s in specs) and jobs.cuda_available(), []

@@ -1,4 +1,4 @@
-"""`gic view [FILE] [--screenshot OUT.png]`: start the viewer (called by gic.app.cli)."""
+"""`gic view [FILE] [--screenshot OUT.png]`: start the viewer (mounted by gic.cli)."""
 from __future__ import annotations
 
 import argparse

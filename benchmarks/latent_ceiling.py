@@ -39,8 +39,6 @@ def measure(weights: str, images: list[Path], stages: list[int]) -> dict:
 
     loaded = load_model(weights)
     model = loaded.model
-    if model.cfg.split:
-        raise SystemExit(f"error: {weights} has a second latent (split models are not measured here)")
     s_max = model.cfg.stages
     if any(not 1 <= s <= s_max for s in stages):
         raise SystemExit(f"error: {weights} has {s_max} stages; --stages must lie in 1..{s_max}")

@@ -46,8 +46,9 @@ class Codec(ABC):
     """An image codec: RGB uint8 in, bytes out, and back.
 
     `quality` is an integer in `quality_range`, higher is better. `encode(..., bpp=B)` searches the
-    quality whose file is closest to B bits per pixel. Progressive codecs override
-    `decode_progressive` to yield a Preview after each layer.
+    quality whose file is closest to B bits per pixel. Capabilities beyond that are subclasses, not
+    parameters every codec accepts and ignores: `RegionCodec` encodes a region of interest at a
+    higher quality; progressive codecs set `progressive` and override `decode_progressive`.
     """
 
     name: str = ""
@@ -56,17 +57,12 @@ class Codec(ABC):
     quality_range: tuple[int, int] = (0, 100)
     default_quality: int = 75
     progressive: bool = False
-    supports_roi: bool = False
+    supports_roi: bool = False  # True exactly for RegionCodec subclasses
 
     # -- to implement -------------------------------------------------------------------------
     @abstractmethod
-    def _encode(self, image: np.ndarray, quality: int, *, roi: np.ndarray | None = None,
-                background_quality: int | None = None, progress: ProgressFn | None = None) -> bytes:
-        """Encode a validated image at an integer quality inside quality_range.
-
-        `roi` is an HxW bool mask (only passed to codecs with supports_roi); `background_quality`
-        is the quality outside it (None: the codec's choice).
-        """
+    def _encode(self, image: np.ndarray, quality: int, *, progress: ProgressFn | None = None) -> bytes:
+        """Encode a validated image at an integer quality inside quality_range."""
 
     @abstractmethod
     def decode(self, data: bytes) -> np.ndarray:
@@ -76,18 +72,15 @@ class Codec(ABC):
     def encode(self, image: np.ndarray, quality: int | None = None, *, bpp: float | None = None,
                roi: np.ndarray | None = None, background_quality: int | None = None,
                progress: ProgressFn | None = None) -> bytes:
-        """Encode at `quality`, or at the quality whose rate is closest to `bpp`."""
+        """Encode at `quality`, or at the quality whose rate is closest to `bpp`.
+
+        `roi` (an HxW mask, non-zero inside) and `background_quality` need a RegionCodec.
+        """
         image = check_image(image)
         if quality is not None and bpp is not None:
             raise CodecError("give either a quality or a target bpp, not both")
         if roi is not None:
-            if not self.supports_roi:
-                raise CodecError(f"codec {self.name!r} does not support a region of interest")
-            roi = np.asarray(roi)
-            if roi.shape[:2] != image.shape[:2]:
-                raise CodecError(f"ROI mask is {roi.shape[1]}x{roi.shape[0]}, image is "
-                                 f"{image.shape[1]}x{image.shape[0]}")
-            roi = roi.reshape(roi.shape[0], roi.shape[1], -1)[..., 0] > 0
+            roi = self._check_roi(roi, image)
         if bpp is not None:
             return self.encode_to_bpp(image, bpp, roi=roi, background_quality=background_quality,
                                       progress=progress)[0]
@@ -95,8 +88,24 @@ class Codec(ABC):
         lo, hi = self.quality_range
         if not lo <= q <= hi or int(q) != q:
             raise CodecError(f"quality for {self.name} must be an integer in [{lo}, {hi}], got {q}")
-        return self._encode(image, int(q), roi=roi, background_quality=background_quality,
-                            progress=progress)
+        return self._encode_at(image, int(q), roi, background_quality, progress)
+
+    def _check_roi(self, roi: np.ndarray, image: np.ndarray) -> np.ndarray:
+        if not self.supports_roi:
+            raise CodecError(f"codec {self.name!r} does not support a region of interest")
+        roi = np.asarray(roi)
+        if roi.shape[:2] != image.shape[:2]:
+            raise CodecError(f"ROI mask is {roi.shape[1]}x{roi.shape[0]}, image is "
+                             f"{image.shape[1]}x{image.shape[0]}")
+        return roi.reshape(roi.shape[0], roi.shape[1], -1)[..., 0] > 0
+
+    def _encode_at(self, image: np.ndarray, quality: int, roi: np.ndarray | None,
+                   background_quality: int | None, progress: ProgressFn | None) -> bytes:
+        """One encode at a checked quality: with the ROI hook when a mask was given."""
+        if roi is None:
+            return self._encode(image, quality, progress=progress)
+        return self._encode_region(image, quality, roi, background_quality,  # type: ignore[attr-defined]
+                                   progress=progress)
 
     def encode_to_bpp(self, image: np.ndarray, target_bpp: float, *, roi: np.ndarray | None = None,
                       background_quality: int | None = None,
@@ -108,12 +117,14 @@ class Codec(ABC):
         if not target_bpp > 0:
             raise CodecError(f"target bpp must be positive, got {target_bpp}")
         image = check_image(image)
+        if roi is not None:
+            roi = self._check_roi(roi, image)
         lo, hi = self.quality_range
         tried: dict[int, bytes] = {}
 
         def rate(q: int) -> float:
             if q not in tried:
-                tried[q] = self._encode(image, q, roi=roi, background_quality=background_quality)
+                tried[q] = self._encode_at(image, q, roi, background_quality, None)
                 if progress is not None and progress(min(0.95, len(tried) / 9.0)):
                     raise Cancelled()
             return bits_per_pixel(len(tried[q]), image.shape)
@@ -135,9 +146,26 @@ class Codec(ABC):
         image = self.decode(data)
         yield Preview(layer=1, num_layers=1, image=image, bits=len(data) * 8)
 
-    def roi_bits(self, data: bytes) -> tuple[int, int] | None:
-        """Bits spent inside and outside the stored ROI, for codecs that can tell; else None."""
-        return None
-
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
+
+
+class RegionCodec(Codec):
+    """A codec that spends more bits inside a region of interest (the ROI capability)."""
+
+    supports_roi = True
+
+    @abstractmethod
+    def _encode_region(self, image: np.ndarray, quality: int, roi: np.ndarray,
+                       background_quality: int | None, *, progress: ProgressFn | None = None) -> bytes:
+        """Encode with `quality` inside the HxW bool mask `roi` and `background_quality` outside
+        (None: the codec's choice)."""
+
+    def roi_bits(self, data: bytes) -> tuple[int, int] | None:
+        """Bits spent inside and outside the stored ROI, when the codec can tell; else None."""
+        return None
+
+
+def roi_bits(codec: Codec, data: bytes) -> tuple[int, int] | None:
+    """The ROI bit split of `data` if its codec has the ROI capability and can tell, else None."""
+    return codec.roi_bits(data) if isinstance(codec, RegionCodec) else None

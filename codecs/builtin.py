@@ -1,15 +1,12 @@
-"""Registers the codecs that ship with gic, in the order the CLI and the app list them.
+"""Registers the codec families that ship with gic, in the order the CLI and the app list them.
 
-Imported lazily by `registry` (first call to names()/create()), so importing the library stays cheap.
+Imported lazily by `registry` (first call to specs()/names()/create()). Each family package has a
+`register_all()` that registers specs only: no torch, no weights. Adding a family is one line here.
 """
-from . import classical, downscaled
+import importlib
 
-# Learned codecs first: they are what gic is about (the CLI's default is "progic" when registered).
-# --- learned codecs (lead) -------------------------------------------------------------------
-from . import progic  # noqa: E402
+#: Learned families first: they are what gic is about.
+FAMILIES = ("progic", "classical", "downscaled")
 
-progic.register_default()
-
-# --- classical codecs through Pillow, at full and at reduced resolution ----------------------
-classical.register_all()
-downscaled.register_all()
+for _family in FAMILIES:
+    importlib.import_module(f"{__package__}.{_family}").register_all()

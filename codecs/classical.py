@@ -24,6 +24,7 @@ from PIL import Image, features
 from .base import Codec, ProgressFn
 from .errors import CodecError
 from .imageio import to_rgb
+from .registry import CodecSpec, register, register_identifier
 
 try:  # registers the "JXL" format with Pillow
     import pillow_jxl  # noqa: F401
@@ -47,8 +48,7 @@ class PillowCodec(Codec):
         """The keyword arguments passed to Image.save at this quality."""
         raise NotImplementedError
 
-    def _encode(self, image: np.ndarray, quality: int, *, roi: np.ndarray | None = None,
-                background_quality: int | None = None, progress: ProgressFn | None = None) -> bytes:
+    def _encode(self, image: np.ndarray, quality: int, *, progress: ProgressFn | None = None) -> bytes:
         buf = io.BytesIO()
         try:
             Image.fromarray(image, "RGB").save(buf, self.pillow_format, **self._save_options(quality))
@@ -189,9 +189,17 @@ def available() -> list[type[PillowCodec]]:
     return out
 
 
+#: Front ends suggest the modern formats first (registry.suggested); JPEG is the familiar baseline.
+RANKS = {"avif": 10, "webp": 20, "jxl": 30, "jpeg": 40, "jpeg2000": 50}
+
+
+def spec_of(cls: type[PillowCodec]) -> CodecSpec:
+    """A classical codec's spec, read from its class attributes (nothing is built)."""
+    return CodecSpec.of(cls, "classical", rank=RANKS.get(cls.name, 100), baseline=cls is JpegCodec)
+
+
 def register_all() -> None:
     """Register every available classical codec under its name."""
-    from .registry import register
-
     for cls in available():
-        register(cls.name, cls, cls.description)
+        register(spec_of(cls))
+    register_identifier(identify)

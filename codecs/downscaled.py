@@ -45,8 +45,7 @@ class DownscaledCodec(Codec):
         self.quality_range = inner.quality_range
         self.default_quality = inner.default_quality
 
-    def _encode(self, image: np.ndarray, quality: int, *, roi: np.ndarray | None = None,
-                background_quality: int | None = None, progress: ProgressFn | None = None) -> bytes:
+    def _encode(self, image: np.ndarray, quality: int, *, progress: ProgressFn | None = None) -> bytes:
         h, w = image.shape[:2]
         f = self.factor
         sw, sh = -(-w // f), -(-h // f)  # ceil: every original pixel is covered
@@ -54,6 +53,16 @@ class DownscaledCodec(Codec):
         body = self.inner._encode(np.ascontiguousarray(small), quality, progress=progress)
         dw, dh = sw * f - w, sh * f - h
         return MAGIC + bytes([f, (dh << 4) | dw]) + body
+
+    # -- what a registry reader's codec tells gic.codecs.opening about its files ---------------
+    def stored_image(self, data: bytes) -> bytes:
+        """The standard image file inside (at reduced size)."""
+        return bytes(data[PREFIX_LEN:])
+
+    def describe_file(self, data: bytes) -> str:
+        from .imageio import probe
+
+        return f"{probe(self.stored_image(data), self.name).format} at 1/{parse_prefix(data)[0]} size"
 
     def decode(self, data: bytes) -> np.ndarray:
         factor, dw, dh = parse_prefix(data)
@@ -96,10 +105,16 @@ def codec_for(data: bytes) -> DownscaledCodec:
     return DownscaledCodec(by_name[inner_name](), factor)
 
 
+def read(data: bytes) -> DownscaledCodec | None:
+    """The codec of a downscaled file (any inner format and factor), or None for other bytes."""
+    return codec_for(data) if is_downscaled(data) else None
+
+
 def register_all() -> None:
     """Register the default variants whose inner codec is available."""
-    from .registry import register
+    from .registry import CodecSpec, register, register_reader
 
+    register_reader(read)
     by_name = {cls.name: cls for cls in available()}
     for inner_name, factor in VARIANTS:
         if inner_name not in by_name:
@@ -109,5 +124,7 @@ def register_all() -> None:
         def factory(_cls: type[PillowCodec] = cls, _f: int = factor, **options: Any) -> DownscaledCodec:
             return DownscaledCodec(_cls(), _f)
 
-        register(f"{inner_name}-x{factor}", factory,
-                 f"{cls.description}, at 1/{factor} resolution, Lanczos upsampling")
+        register(CodecSpec(name=f"{inner_name}-x{factor}", family="downscaled",
+                           description=f"{cls.description}, at 1/{factor} resolution, Lanczos upsampling",
+                           quality_range=tuple(cls.quality_range), default_quality=cls.default_quality,
+                           extension=f"{cls.extension}-x{factor}", factory=factory, rank=200 + factor))

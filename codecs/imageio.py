@@ -13,8 +13,9 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from .base import check_image
-from .errors import CodecError
+from .errors import CodecError, GicError
 from .fileio import read_bytes, write_atomic
+from .names import IMAGE_SUFFIXES
 
 try:  # registers JPEG XL with Pillow so .jxl files open like any other
     import pillow_jxl  # noqa: F401
@@ -152,3 +153,29 @@ def encode_png(image: np.ndarray) -> bytes:
 def save_png(path: str | os.PathLike, image: np.ndarray) -> None:
     """Write an RGB uint8 image as PNG atomically: an existing file is replaced only on success."""
     write_atomic(path, encode_png(image))
+
+
+def is_image_path(path: str | os.PathLike) -> bool:
+    """True if the name says picture (IMAGE_SUFFIXES): opened as an original, listed in folders."""
+    return os.path.splitext(os.fspath(path))[1].lower() in IMAGE_SUFFIXES
+
+
+def list_images(folder: str | os.PathLike, limit: int | None = None,
+                error: type[GicError] = CodecError) -> list["Path"]:
+    """Image files directly inside `folder`, sorted by name (reproducible); the first `limit` if given.
+
+    Raises `error` (a GicError) for a missing folder, a folder without images, or a bad limit.
+    """
+    from pathlib import Path
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise error(f"image folder {folder} does not exist")
+    found = sorted(p for p in folder.iterdir() if p.is_file() and is_image_path(p))
+    if not found:
+        raise error(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}")
+    if limit is not None:
+        if limit < 1:
+            raise error(f"--limit must be at least 1, got {limit}")
+        found = found[:limit]
+    return found

@@ -1,13 +1,20 @@
-"""Record how a .gic file was made (source name, encoder version, settings) in its META chunk.
+"""Encode and record how a .gic file was made (source name, encoder version, settings) in its META chunk.
 
 `gic info` and the viewer show this, so a file found later still says where it came from and
 which settings produced it. Files of other formats (JPEG, AVIF, ...) are returned unchanged.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from . import container
+
+if TYPE_CHECKING:
+    from .base import Codec, ProgressFn
 
 
 def encoder_version() -> str:
@@ -40,3 +47,28 @@ def stamp(data: bytes, metadata: dict) -> bytes:
         return data  # never rewrite a cut file: packing would need layers it does not have
     return container.pack(f.header, f.layers, params=f.params, roi=f.roi,
                           metadata={**f.metadata, **metadata})
+
+
+@dataclass
+class Encoded:
+    """An encode's bytes (stamped with provenance unless asked not to) and the quality used."""
+
+    data: bytes
+    quality: int
+
+
+def encode(codec: "Codec", image: np.ndarray, *, quality: int | None = None, bpp: float | None = None,
+           roi: np.ndarray | None = None, background_quality: int | None = None,
+           progress: "ProgressFn | None" = None, source: str | None = None,
+           metadata: bool = True) -> Encoded:
+    """Encode at a quality (default: the codec's) or a target bpp, then record where the file came
+    from in its META chunk: the one encode path of the CLI and the viewer."""
+    if bpp is not None:
+        data, used = codec.encode_to_bpp(image, bpp, roi=roi, background_quality=background_quality,
+                                         progress=progress)
+    else:
+        data = codec.encode(image, quality, roi=roi, background_quality=background_quality, progress=progress)
+        used = codec.default_quality if quality is None else int(quality)
+    if metadata:
+        data = stamp(data, encode_metadata(source=source, target_bpp=bpp))
+    return Encoded(data, used)

@@ -19,7 +19,7 @@ def bundle_argv(argv: list[str], commands: set[str]) -> list[str]:
 
 
 def main() -> int:
-    from gic.app import cli
+    from gic.cli import main as cli
 
     parser = cli.build_parser([])
     commands = set()

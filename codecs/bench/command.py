@@ -1,4 +1,4 @@
-"""`gic bench`: argument parsing for the benchmark; app/cli.py mounts it as a subcommand."""
+"""`gic bench`: argument parsing for the benchmark; gic.cli mounts it as a subcommand."""
 from __future__ import annotations
 
 import argparse
@@ -44,7 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="discard results already in OUT")
     parser.add_argument("--redo", type=_list, default=[],
                         help="with --resume: measure these codecs again (after a codec changed)")
-    parser.add_argument("--anchor", default="avif", help="BD-rate and speed reference (default avif)")
+    parser.add_argument("--anchor", default="", help="BD-rate and speed reference (default: the "
+                        "best-ranked classical codec in 'gic codecs')")
     parser.add_argument("--threads", type=int, default=1,
                         help="CPUs (and torch threads) every codec may use (default 1)")
     parser.add_argument("--device", default=None, help="torch device for learned codecs and metrics")

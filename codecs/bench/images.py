@@ -6,26 +6,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from .. import imageio
 from ..imageio import load_image
 from .records import BenchError
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".ppm", ".bmp", ".tif", ".tiff", ".webp")
 SPEED_SIZE = (768, 512)  # width, height: a Kodak frame, the size results are usually quoted at
 
 
 def list_images(folder: Path, limit: int | None = None) -> list[Path]:
     """Image files directly inside `folder`, sorted by name; the first `limit` if given."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise BenchError(f"image folder {folder} does not exist")
-    found = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-    if not found:
-        raise BenchError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
-    if limit is not None:
-        if limit < 1:
-            raise BenchError(f"--limit must be at least 1, got {limit}")
-        found = found[:limit]
-    return found
+    return imageio.list_images(folder, limit, error=BenchError)
 
 
 def load_rgb(path: Path) -> np.ndarray:

@@ -52,7 +52,7 @@ class BenchConfig:
     resume: bool = False
     overwrite: bool = False
     redo: tuple[str, ...] = ()  # codecs whose earlier results are dropped on resume
-    anchor: str = "avif"
+    anchor: str = ""  # "": the registry's reference codec (the best-ranked classical one)
     threads: int = 1
     device: str | None = None
     speed: bool = True
@@ -61,6 +61,12 @@ class BenchConfig:
     plots: bool = True
     progress: bool = True
     references: tuple[Path, ...] = ()  # published curves (CompressAI JSON) drawn and compared
+
+    def __post_init__(self) -> None:
+        if not self.anchor:
+            from .. import registry
+
+            self.anchor = registry.reference_name()
 
     def command_line(self, *, with_limit: bool = True) -> str:
         """The `gic bench` invocation that reproduces this configuration."""

@@ -29,8 +29,7 @@ from .lpips import LPIPS, check_images, lpips_map
 from .pixel import MS_SSIM_MIN_SIZE, ms_ssim, psnr
 from .weights import DISTS_SETUP_COMMAND
 
-#: Names accepted by `compute`, in display order.
-METRICS = ("psnr", "ms-ssim", "lpips", "dists")
+from ..names import METRICS  # noqa: E402  (the names live where importing them needs no torch)
 
 __all__ = [
     "METRICS", "DISTS", "DISTS_SETUP_COMMAND", "LPIPS", "compute", "dists", "lpips", "lpips_map",

@@ -1,25 +1,28 @@
-"""ProGIC-style progressive RVQ codec: model, training, entropy coding and the Codec wrapper.
+"""ProGIC-style progressive RVQ codec: model, training and the Codec wrapper.
 
-Importing this package is cheap; torch loads only when the codec is created.
+Importing this package is cheap (no torch): it only registers the spec; torch loads when the
+codec is created.
 """
 from __future__ import annotations
 
-from ..registry import register
+from ..registry import CodecSpec, register
 
-DESCRIPTION = "progressive RVQ generative codec (ProGIC-style); quality = RVQ stages"
+#: The bundled weights' architecture decides the range: quality = RVQ stages (1..12).
+SPEC = CodecSpec(
+    name="progic", family="progic",
+    description="progressive RVQ generative codec (ProGIC-style); quality = RVQ stages",
+    quality_range=(1, 12), default_quality=6, extension=".gic",
+    factory="gic.codecs.progic.codec:ProGICCodec",
+    learned=True, progressive=True, roi=True, rank=0,
+    trainer="gic.codecs.progic.train_command",
+)
 
 
-def _factory(**options):
-    from .codec import ProGICCodec
-
-    return ProGICCodec(**options)
-
-
-def register_default() -> bool:
+def register_all() -> bool:
     """Register "progic" if its bundled weights are present (a source checkout always has them)."""
     from gic.resources import path
 
     if not path("models", "progic-small.pt").exists():
         return False
-    register("progic", _factory, DESCRIPTION)
+    register(SPEC)
     return True

@@ -6,24 +6,25 @@ positions touched by the mask get `quality` stages and the rest `background_qual
 """
 from __future__ import annotations
 
-import threading
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 import torch
 
-from .. import container
-from ..base import Cancelled, Codec, Preview, ProgressFn
+from ..base import Cancelled, Preview, ProgressFn, RegionCodec
+from ..container import GicFile
 from ..errors import CodecError, GicFormatError
+from ..learned.codec import LearnedCodec
+from . import SPEC
 from .entropy import decode_layer, encode_layer, symbol_costs
 from .model import FACTOR
-from .tiling import analyse_tiled, synthesise_tiled
 from .weights import LoadedModel, load_model
 
-CODEC_NAME = "progic"
+CODEC_NAME = SPEC.name
 
 
-def default_weights_path():
+def default_weights_path() -> Path:
     from gic.resources import path  # resources are data, not Qt: fine for the library
 
     return path("models", "progic-small.pt")
@@ -37,46 +38,40 @@ def roi_to_latent(roi: np.ndarray, lh: int, lw: int) -> np.ndarray:
     return padded.reshape(lh, FACTOR, lw, FACTOR).any(axis=(1, 3))
 
 
-class ProGICCodec(Codec):
+class ProGICCodec(LearnedCodec, RegionCodec):
     name = CODEC_NAME
-    description = "progressive RVQ generative codec (ProGIC-style), one layer per stage"
-    extension = ".gic"
+    description = SPEC.description
+    extension = SPEC.extension
     progressive = True
-    supports_roi = True
+    factor = FACTOR
+    loaded: LoadedModel
 
-    _cache: dict[tuple[str, str], LoadedModel] = {}
-    _cache_lock = threading.Lock()
-
-    def __init__(self, device: str = "cpu", weights: str | None = None, **_ignored):
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            raise CodecError("CUDA was requested but is not available on this machine")
-        self.device = device
-        path = str(weights or default_weights_path())
-        with self._cache_lock:
-            key = (path, device)
-            if key not in self._cache:
-                self._cache[key] = load_model(path, device)
-            self.loaded = self._cache[key]
+    def __init__(self, device: str = "cpu", weights: str | None = None, **options):
+        super().__init__(device, weights, **options)
         cfg = self.loaded.model.cfg
         self.stages = cfg.stages
         self.quality_range = (1, cfg.stages)
         self.default_quality = max(1, cfg.stages // 2)
 
-    @property
-    def model_id(self) -> str:
-        return self.loaded.model_id
+    @classmethod
+    def default_weights(cls) -> Path:
+        return default_weights_path()
+
+    def load_weights(self, path: str, device: str) -> LoadedModel:
+        return load_model(path, device)
 
     # -- encoding ----------------------------------------------------------------------------
     def _indices(self, image: np.ndarray) -> np.ndarray:
-        if not image.flags.writeable:  # e.g. np.asarray(PIL image): torch warns on read-only arrays
-            image = image.copy()
-        x = torch.from_numpy(image).permute(2, 0, 1)[None].float().div_(255.0).to(self.device)
+        model = self.loaded.model
         with torch.inference_mode():
-            idx = analyse_tiled(self.loaded.model, x)
+            idx = self.analyse_tiled(model.analyse, model.pad(self.to_tensor(image)))
         return idx[:, 0].cpu().numpy().astype(np.int64)  # S x h x w
 
-    def _encode(self, image: np.ndarray, quality: int, *, roi: np.ndarray | None = None,
-                background_quality: int | None = None, progress: ProgressFn | None = None) -> bytes:
+    def _encode(self, image: np.ndarray, quality: int, *, progress: ProgressFn | None = None) -> bytes:
+        return self._encode_region(image, quality, None, None, progress=progress)
+
+    def _encode_region(self, image: np.ndarray, quality: int, roi: np.ndarray | None,
+                       background_quality: int | None, *, progress: ProgressFn | None = None) -> bytes:
         idx = self._indices(image)
         _, lh, lw = idx.shape
         if roi is not None and roi.any():
@@ -84,7 +79,7 @@ class ProGICCodec(Codec):
             if not 1 <= bg <= quality:
                 raise CodecError(f"background quality must be in [1, {quality}], got {bg}")
             depth = np.where(roi_to_latent(roi, lh, lw), quality, bg)
-        else:
+        else:  # an empty mask is no ROI: the file is the plain one
             roi, bg = None, quality
             depth = np.full((lh, lw), quality)
         layers = []
@@ -92,20 +87,14 @@ class ProGICCodec(Codec):
             layers.append(encode_layer(idx[k - 1], depth >= k, *self._models(k)))
             if progress is not None and progress(k / quality):
                 raise Cancelled()
-        header = container.Header(width=image.shape[1], height=image.shape[0], codec=self.name,
-                                  model_id=self.model_id, model_hash=self.loaded.model_hash,
-                                  num_layers=quality)
         params = {"depth": quality, "bg": bg}  # the latent grid size follows from width x height
         # no META chunk: at 0.03 bpp every byte counts, and params already record the settings
-        return container.pack(header, layers, params=params, roi=roi)
+        return self.pack(image.shape, layers, params, roi)
 
     # -- decoding ----------------------------------------------------------------------------
-    def _open(self, data: bytes) -> tuple[container.GicFile, np.ndarray]:
-        f = container.unpack(data)
-        if f.header.codec != self.name:
-            raise GicFormatError(f"file was written by codec {f.header.codec!r}, not {self.name!r}")
-        container.check_model(f.header, self.model_id, self.loaded.model_hash, self.loaded.also_decodes)
-        lh, lw = -(-f.header.height // FACTOR), -(-f.header.width // FACTOR)
+    def _open(self, data: bytes) -> tuple[GicFile, np.ndarray]:
+        f = self.unpack(data)
+        lh, lw = self.latent_size(f.header.height, f.header.width)
         try:
             full, bg = int(f.params["depth"]), int(f.params["bg"])
         except (KeyError, TypeError, ValueError):
@@ -123,16 +112,15 @@ class ProGICCodec(Codec):
         ctx = self.loaded.context
         return self.loaded.tables[k - 1], (ctx[k - 1] if ctx is not None and k <= len(ctx) else None)
 
-    def _decode_layer(self, f: container.GicFile, depth: np.ndarray, idx: np.ndarray, k: int) -> None:
+    def _decode_layer(self, f: GicFile, depth: np.ndarray, idx: np.ndarray, k: int) -> None:
         decode_layer(f.layers[k - 1], depth >= k, *self._models(k), out=idx[k - 1], what=f"layer {k}")
 
-    def _render(self, idx: np.ndarray, depth: np.ndarray, f: container.GicFile) -> np.ndarray:
+    def _render(self, idx: np.ndarray, depth: np.ndarray, f: GicFile) -> np.ndarray:
         with torch.inference_mode():
             t_idx = torch.from_numpy(idx)[:, None].to(self.device)
             t_depth = torch.from_numpy(depth)[None].to(self.device)
-            y = synthesise_tiled(self.loaded.model, t_idx, t_depth)
-        y = y[0, :, : f.header.height, : f.header.width].clamp(0, 1).mul(255).round()
-        return y.byte().permute(1, 2, 0).cpu().numpy()
+            y = self.synthesise_tiled(self.loaded.model.synthesise, t_idx, t_depth)
+        return self.to_image(y, f.header.height, f.header.width)
 
     def decode_progressive(self, data: bytes) -> Iterator[Preview]:
         f, depth = self._open(data)

@@ -1,4 +1,6 @@
-"""`gic train`: train (or resume) a ProGIC model from a folder of images, or export its weights."""
+"""`gic train`: train (or resume) a ProGIC model from a folder of images, or export its weights.
+
+Mounted by gic.cli through the "progic" spec's `trainer` field."""
 from __future__ import annotations
 
 import argparse
@@ -31,17 +33,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="weight of a DISTS loss term (0: off; costs a VGG16 pass per step)")
     p.add_argument("--texture-weight", type=float, default=d.texture_weight,
                    help="weight of a texture-statistics term on LPIPS's AlexNet features (0: off)")
-    p.add_argument("--contrast-weight", type=float, default=d.contrast_weight,
-                   help="weight of a local-contrast term (windowed luma std at 3 scales; 0: off)")
     p.add_argument("--init", default=d.init, metavar="WEIGHTS",
                    help="start from a shipped weight file (fine-tuning) when --out has no checkpoint; with "
                         "--train-only decoder, --model may add decoder blocks (dec_blocks)")
-    p.add_argument("--train-only", default=d.train_only, choices=["", "decoder", "enhancement"],
-                   help="'decoder': freeze encoder and codebooks, so files and rates stay identical; "
-                        "'enhancement': train only a second latent (--model '{\"split\": K}', add \"late\": \"fsq\" "
-                        "for scalar-quantised late stages) and the decoder")
-    p.add_argument("--new-lr-scale", type=float, default=d.new_lr_scale,
-                   help="learning-rate factor for a second latent's new modules (split models)")
+    p.add_argument("--train-only", default=d.train_only, choices=["", "decoder"],
+                   help="'decoder': freeze encoder and codebooks, so files and rates stay identical")
     p.add_argument("--full-depth-fraction", type=float, default=d.full_depth_fraction,
                    help="share of samples trained with all stages (the rest: random prefixes and ROI maps)")
     p.add_argument("--eval-dir", default="", help="folder of images for periodic LPIPS checks")
@@ -54,13 +50,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar (log file only)")
     p.add_argument("--export", metavar="WEIGHTS", help="write shippable fp16 weights from the run's "
                    "last checkpoint to WEIGHTS and exit")
-    p.add_argument("--model-id", default="progic-small-v6", help="model identity written by --export")
+    p.add_argument("--model-id", default=None, metavar="NAME",
+                   help="model identity written by --export (required with it; a release name is chosen, "
+                        "not defaulted)")
 
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import CodecError
 
     if args.export:
+        if not args.model_id:
+            raise CodecError("--export needs --model-id NAME (the identity written into every file)")
         from .weights import export_checkpoint
         from pathlib import Path
         info = export_checkpoint(Path(args.out) / "last.pt", args.export, model_id=args.model_id,

@@ -1,16 +1,12 @@
-"""Shippable ProGIC weight files: fp16 tensors, architecture, entropy tables, identity and hash.
+"""ProGIC's weight files: its config, fp16 tensors and entropy tables in the shared format
+(`gic.codecs.learned.weights`), measured and exported from a training checkpoint.
 
-The hash (first 16 bytes of the file's SHA-256) goes into every .gic header, so a file is never
-decoded with weights other than the ones that wrote it — except by a decoder upgrade: weights
-exported from a decoder-only fine-tune keep the parent's encoder, codebooks and entropy tables
-bit for bit (checked at export) and list the parent under `info["decodes"]`, so files written by
-the parent still decode, with the better decoder.
+Decoder upgrades: weights exported from a decoder-only fine-tune keep the parent's encoder,
+codebooks and entropy tables bit for bit (checked at export) and list the parent under
+`info["decodes"]`, so files written by the parent still decode, with the better decoder.
 """
 from __future__ import annotations
 
-import hashlib
-import io
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,14 +14,14 @@ import numpy as np
 import torch
 
 from ..errors import CodecError
+from ..learned.weights import also_decodes, read_weights, write_weights
 from .entropy import context_tables, frequency_table
+from .model import FACTOR, ModelConfig, ProGIC
 
+FAMILY = "progic"
 #: RVQ stages whose indices are coded with spatial context (measured: stage 1 saves ~29%,
 #: stage 2 ~8%, stage 3 ~2% against the marginal; later stages ~0).
 CONTEXT_STAGES = 3
-from .model import ModelConfig, ProGIC
-
-FORMAT = "gic-progic-weights/1"
 
 
 @dataclass
@@ -40,7 +36,7 @@ class LoadedModel:
     @property
     def also_decodes(self) -> list[tuple[str, bytes]]:
         """Other models (id, hash) whose files these weights decode (same bitstream)."""
-        return [(str(i), bytes.fromhex(h)) for i, h in self.info.get("decodes", [])]
+        return also_decodes(self.info)
 
 
 def tables_from_model(model: ProGIC) -> np.ndarray:
@@ -60,8 +56,8 @@ def estimate_tables(model: ProGIC, folder: str | Path, limit: int | None = None,
     """
     from PIL import Image
 
-    from .data import list_images
-    from .tiling import analyse_tiled
+    from ..imageio import list_images
+    from ..learned.tiling import analyse_tiled
 
     cfg = model.cfg
     counts = np.zeros((cfg.stages, cfg.codes), dtype=np.float64)
@@ -71,7 +67,7 @@ def estimate_tables(model: ProGIC, folder: str | Path, limit: int | None = None,
     for f in list_images(folder)[:limit]:
         with Image.open(f) as im:
             x = torch.from_numpy(np.array(im.convert("RGB"))).permute(2, 0, 1)[None].float() / 255
-        grid = analyse_tiled(model, x)[:, 0].numpy()
+        grid = analyse_tiled(model.analyse, model.pad(x), FACTOR)[:, 0].numpy()
         idx = grid.reshape(cfg.stages, -1)
         for s in range(cfg.stages):
             counts[s] += np.bincount(idx[s], minlength=cfg.codes)
@@ -123,10 +119,10 @@ def _check_same_bitstream(model: ProGIC, parent: LoadedModel) -> None:
     """Everything that decides a file's bytes (architecture of the analysis side, encoder weights,
     codebooks) must equal the parent's for it to read the parent's files."""
     mine, theirs = model.state_dict(), parent.model.state_dict()
-    analysis = ("encoder.", "encoder2.", "rvq.codebooks")
+    analysis = ("encoder.", "rvq.codebooks")
     keys = {k for k in theirs if k.startswith(analysis)}
     same_cfg = all(getattr(model.cfg, f) == getattr(parent.model.cfg, f)
-                   for f in ("stages", "codes", "latent_dim", "split", "late", "enc_channels", "enc_blocks"))
+                   for f in ("stages", "codes", "latent_dim", "enc_channels", "enc_blocks"))
     if (not same_cfg or keys != {k for k in mine if k.startswith(analysis)}
             or any(not torch.equal(mine[k].cpu(), theirs[k].cpu()) for k in keys)):
         raise CodecError(f"{parent.model_id}: the checkpoint's encoder or codebooks differ from the "
@@ -135,52 +131,27 @@ def _check_same_bitstream(model: ProGIC, parent: LoadedModel) -> None:
 
 def save_model(model: ProGIC, out_path: str | Path, model_id: str,
                tables: np.ndarray | None = None, context: np.ndarray | None = None, **info) -> dict:
-    state = {}
-    for k, v in model.state_dict().items():
-        if k.startswith("rvq.ema_") or k == "rvq.initialised":
-            continue  # training-only statistics
-        state[k] = v.half() if v.is_floating_point() else v
-    blob = {"format": FORMAT, "model_id": model_id, "config": model.cfg.to_dict(),
-            "state_dict": state, "info": info,
-            "tables": torch.from_numpy(tables_from_model(model) if tables is None else tables)}
+    state = {k: v for k, v in model.state_dict().items()
+             if not (k.startswith("rvq.ema_") or k == "rvq.initialised")}  # training-only statistics
+    extra = {"tables": torch.from_numpy(tables_from_model(model) if tables is None else tables)}
     if context is not None:  # uint16 values (<= 65281) stored bit-for-bit in an int16 tensor
-        blob["context"] = torch.from_numpy(context.astype(np.uint16).view(np.int16))
-    buf = io.BytesIO()
-    torch.save(blob, buf)
-    data = buf.getvalue()
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(out_path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, out_path)
-    return {"model_id": model_id, "hash": hashlib.sha256(data).hexdigest()[:32], "bytes": len(data),
-            "step": info.get("step")}
+        extra["context"] = torch.from_numpy(context.astype(np.uint16).view(np.int16))
+    return write_weights(out_path, FAMILY, model_id, model.cfg.to_dict(), state, info, **extra)
 
 
 def load_model(path: str | Path, device: str = "cpu") -> LoadedModel:
-    """Load a weight file written by save_model (fp16 on disk, fp32 in memory)."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CodecError(f"cannot read model weights {path}: {exc.strerror or exc}") from None
-    try:
-        blob = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise CodecError(f"{path} is not a gic model weight file ({type(exc).__name__})") from None
-    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-        raise CodecError(f"{path} is not a gic model weight file")
-    model = ProGIC(ModelConfig.from_dict(blob["config"]))
-    state = {k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()}
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    """Load a ProGIC weight file (fp16 on disk, fp32 in memory)."""
+    wf = read_weights(path, FAMILY)
+    model = ProGIC(ModelConfig.from_dict(wf.config))
+    missing, unexpected = model.load_state_dict(wf.state_dict, strict=False)
     missing = [k for k in missing if not k.startswith("rvq.ema_") and k != "rvq.initialised"]
     if missing or unexpected:
         raise CodecError(f"{path} does not match the ProGIC architecture")
     model.eval().to(device)
     for p in model.parameters():
         p.requires_grad_(False)
-    context = blob.get("context")
+    context = wf.tensors.get("context")
     if context is not None:
         context = context.numpy().view(np.uint16).astype(np.int64)
-    return LoadedModel(model, blob["tables"].numpy().astype(np.int64), context, blob["model_id"],
-                       hashlib.sha256(data).digest()[:16], blob.get("info", {}))
+    return LoadedModel(model, wf.tensors["tables"].numpy().astype(np.int64), context, wf.model_id,
+                       wf.model_hash, wf.info)

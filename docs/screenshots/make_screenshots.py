@@ -8,6 +8,7 @@ codecs only.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -53,7 +54,10 @@ def register_weights(weights: str) -> None:
         return
     from gic.codecs.progic.codec import ProGICCodec
 
-    registry.register("progic", lambda **o: ProGICCodec(weights=weights, **o), "ProGIC (given weights)")
+    from gic.codecs.progic import SPEC
+
+    registry.register(dataclasses.replace(SPEC, factory=lambda **o: ProGICCodec(weights=weights, **o),
+                                          description="ProGIC (given weights)"))
 
 
 def main() -> int:

@@ -8,13 +8,13 @@ import numpy as np
 from PIL import Image
 
 from gic.codecs import container
-from gic.codecs.base import Cancelled, Codec, Preview
+from gic.codecs.base import Cancelled, Preview, RegionCodec
 from gic.codecs.errors import GicFormatError
 
 TEST_CODEC = "testprog"
 
 
-class JpegLadderCodec(Codec):
+class JpegLadderCodec(RegionCodec):
     """A progressive TEST DOUBLE: layer k is a JPEG of the image at a finer quality than layer k-1.
 
     With an ROI, layers above the background quality only refine the ROI (outside it the image stays
@@ -43,7 +43,10 @@ class JpegLadderCodec(Codec):
         Image.fromarray(image).save(buf, "JPEG", quality=q)
         return buf.getvalue()
 
-    def _encode(self, image, quality, *, roi=None, background_quality=None, progress=None) -> bytes:
+    def _encode(self, image, quality, *, progress=None) -> bytes:
+        return self._encode_region(image, quality, None, None, progress=progress)
+
+    def _encode_region(self, image, quality, roi, background_quality, *, progress=None) -> bytes:
         bg = quality if roi is None else (background_quality or 1)
         layers = []
         for k in range(1, quality + 1):

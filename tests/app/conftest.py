@@ -20,10 +20,9 @@ from gic.codecs import registry  # noqa: E402
 @pytest.fixture(scope="session", autouse=True)
 def test_codec():
     """Register the test double for the app tests only."""
-    registry.register(TEST_CODEC, JpegLadderCodec, JpegLadderCodec.description)
+    registry.register(registry.CodecSpec.of(JpegLadderCodec, "test"))
     yield JpegLadderCodec
-    registry._FACTORIES.pop(TEST_CODEC, None)  # noqa: SLF001 (test-only registration)
-    registry._DESCRIPTIONS.pop(TEST_CODEC, None)  # noqa: SLF001
+    registry.unregister(TEST_CODEC)
 
 
 @pytest.fixture

@@ -36,10 +36,12 @@ def progic(tmp_path_factory):
     Trainer(cfg).run(progress=False)
     weights = run / "tiny.pt"
     export_checkpoint(run / "last.pt", weights, model_id="progic-tiny-app-test")
-    registry.register("progic", lambda **o: ProGICCodec(weights=str(weights), **o), "tiny test model")
+    registry.register(registry.CodecSpec.of(
+        ProGICCodec, "progic", lambda **o: ProGICCodec(weights=str(weights), **o),
+        quality_range=(1, TINY_MODEL["stages"]), default_quality=1, learned=True,
+        description="tiny test model"))
     yield "progic"
-    registry._FACTORIES.pop("progic", None)  # noqa: SLF001
-    registry._DESCRIPTIONS.pop("progic", None)  # noqa: SLF001
+    registry.unregister("progic")
     jobs._codecs.pop(("progic", "cpu"), None)  # noqa: SLF001
 
 

@@ -4,7 +4,7 @@ import json
 import pytest
 import torch
 
-from gic.codecs.progic.rvq import ResidualVQ
+from gic.codecs.learned.quantisers import ResidualVQ
 
 
 @pytest.fixture(scope="module")

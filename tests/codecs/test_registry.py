@@ -75,3 +75,31 @@ def test_every_codec_rejects_a_non_rgb_array(name):
 def test_codecs_without_roi_refuse_a_mask(name, image):
     with pytest.raises(CodecError, match="region of interest"):
         registry.create(name).encode(image, roi=np.ones(image.shape[:2], bool))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_spec_says_what_its_codec_does(name):
+    """Front ends decide from the spec alone, so it must describe the codec it builds."""
+    spec = registry.spec(name)
+    codec = registry.create(name)
+    assert (spec.name, spec.description, spec.extension) == (codec.name, codec.description, codec.extension)
+    assert tuple(spec.quality_range) == tuple(codec.quality_range)
+    assert spec.default_quality == codec.default_quality
+    assert (spec.progressive, spec.roi) == (codec.progressive, codec.supports_roi)
+    assert spec.family and isinstance(spec.learned, bool)
+
+
+def test_suggestions_put_learned_codecs_first_and_the_reference_is_classical():
+    ranked = registry.suggested()
+    learned = [s.learned for s in ranked]
+    assert learned == sorted(learned, reverse=True)
+    assert registry.default_name() == ranked[0].name
+    assert not registry.spec(registry.reference_name()).learned
+
+
+def test_registering_a_spec_with_a_bad_default_quality_is_refused():
+    spec = registry.CodecSpec(name="bad", family="test", description="", quality_range=(1, 4),
+                              default_quality=9, extension=".x", factory=lambda **o: None)
+    with pytest.raises(CodecError, match="default quality"):
+        registry.register(spec)
+    assert "bad" not in registry.names()

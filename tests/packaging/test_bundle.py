@@ -53,7 +53,7 @@ def test_bundle_opens_the_viewer_unless_a_command_is_named(entry, argv, expect):
 def test_bundle_knows_every_cli_command(entry, monkeypatch):
     seen = {}
     monkeypatch.setattr("sys.argv", ["gic", "thumbnail", "--help"])
-    from gic.app import cli
+    from gic.cli import main as cli
 
     monkeypatch.setattr(cli, "main", lambda argv: seen.setdefault("argv", argv) and 0)
     entry.main()

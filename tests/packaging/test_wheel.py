@@ -21,7 +21,7 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[2]
 MAX_WHEEL_BYTES = 15 * 2**20  # today ~9.7 MB: the model (5.0 MB), LPIPS (4.9 MB), the sample
 REQUIRED = [
-    "gic/app/cli.py", "gic/codecs/base.py", "gic/codecs/metrics/convert.py",
+    "gic/cli/main.py", "gic/cli/thumbnail.py", "gic/codecs/base.py", "gic/codecs/metrics/convert.py",
     "gic/resources/models/progic-small.pt", "gic/resources/weights/lpips_alex_v0.1.pt",
     "gic/resources/samples/kodim23.gic", "gic/resources/samples/kodim23.png",
     "gic/resources/gic.desktop", "gic/resources/gic-mime.xml", "gic/resources/gic.thumbnailer",

@@ -50,7 +50,7 @@ def gic_command() -> list[str]:
     script = Path(sys.executable).parent / "gic"
     if script.is_file():
         return [str(script.absolute())]
-    return [str(Path(sys.executable).absolute()), "-m", "gic.app.cli"]
+    return [str(Path(sys.executable).absolute()), "-m", "gic.cli"]
 
 
 def exec_quote(arg: str) -> str:

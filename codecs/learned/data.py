@@ -1,4 +1,5 @@
-"""Training data: every image of a folder decoded once into memory, random crops from there.
+"""Training data for learned families: every image of a folder decoded once into memory, random
+crops from there.
 
 Why in memory: on a 2-core machine JPEG decoding per step would cost as much as the model;
 580 photos are ~300 MB as uint8.
@@ -12,19 +13,7 @@ import torch
 from PIL import Image
 
 from ..errors import CodecError
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
-
-
-def list_images(folder: str | Path) -> list[Path]:
-    """Image files directly inside folder, sorted for reproducibility."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise CodecError(f"not a folder: {folder}")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise CodecError(f"no images in {folder}")
-    return files
+from ..imageio import list_images
 
 
 class CropDataset:

@@ -1,44 +1,7 @@
+"""ProGIC's context model: each stage's indices coded under neighbours in the row above."""
 import numpy as np
-import pytest
 
-from gic.codecs.errors import GicFormatError
-from gic.codecs.progic.entropy import (TABLE_TOTAL, decode_symbols, encode_symbols, frequency_table,
-                                       ideal_bits)
-
-
-def test_frequency_table_is_positive_and_sums_to_total():
-    counts = np.array([0, 0, 5, 1000, 3] + [0] * 251, dtype=float)
-    f = frequency_table(counts)
-    assert f.sum() == TABLE_TOTAL and f.min() >= 1
-    assert f.argmax() == 3
-
-
-def test_round_trip_and_rate_close_to_cross_entropy():
-    rng = np.random.default_rng(0)
-    p = rng.dirichlet(np.full(256, 0.5))
-    symbols = rng.choice(256, size=20000, p=p)
-    f = frequency_table(p * 1e6)
-    payload = encode_symbols(symbols, f)
-    assert np.array_equal(decode_symbols(payload, symbols.size, f), symbols)
-    overhead = (len(payload) - 4) * 8 / ideal_bits(symbols, f)
-    assert overhead < 1.01  # the coder adds well under 1% to the model's cross-entropy
-
-
-def test_empty_layer_round_trips():
-    f = frequency_table(np.ones(16))
-    assert decode_symbols(encode_symbols(np.zeros(0, int), f), 0, f).size == 0
-
-
-def test_corrupt_payload_is_reported_not_returned():
-    rng = np.random.default_rng(1)
-    f = frequency_table(np.ones(256))
-    symbols = rng.integers(0, 256, 500)
-    payload = bytearray(encode_symbols(symbols, f))
-    payload[10] ^= 0xFF
-    with pytest.raises(GicFormatError, match="check value|could not be decoded"):
-        decode_symbols(bytes(payload), symbols.size, f, what="layer 2")
-    with pytest.raises(GicFormatError, match="malformed"):
-        decode_symbols(b"\x00\x01", 5, f)
+from gic.codecs.learned.entropy import frequency_table
 
 
 def _context_fixture(k=16, h=12, w=17, seed=0):

@@ -7,6 +7,8 @@ progress bar when stderr is a terminal.
 
 `view`, `bench` and `train` live in their own modules (each exposing `add_arguments(parser)` and
 `run(args) -> int`), imported only when that subcommand runs, so `gic info` never loads Qt or torch.
+Codec choices come from the registry's specs (`gic.codecs.registry`), never from codec names here:
+`gic codecs` lists specs without building a codec, and `gic train` runs the trainer a spec names.
 """
 from __future__ import annotations
 
@@ -19,19 +21,23 @@ import math
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from gic.codecs.names import METRICS as ALL_METRICS
+
+if TYPE_CHECKING:
+    from gic.codecs.opening import OpenedFile
 
 PROG = "gic"
-DEFAULT_CODECS = ("progic", "avif")  # the first one registered is the default for `gic encode`
-ALL_METRICS = ("psnr", "ms-ssim", "lpips", "dists")
 
-#: Subcommands implemented elsewhere: name → (module, one-line help).
+#: Subcommands implemented elsewhere: name → (module, one-line help). An empty module is found in
+#: the codec specs when the command runs (`train`: the trainer of the chosen learned family).
 LAZY_COMMANDS = {
     "view": ("gic.app.view_command", "open images and .gic files in the viewer"),
     "bench": ("gic.codecs.bench.command", "rate-distortion and speed benchmark over a folder of images"),
-    "train": ("gic.codecs.progic.train_command", "train a ProGIC model, or export its weights"),
-    "thumbnail": ("gic.app.thumbnail_command", "write a small PNG of a file from its first layers"),
-    "install-desktop": ("gic.app.desktop_install", "register the viewer and .gic files with the desktop (Linux)"),
+    "train": ("", "train a learned codec's model (--family NAME), or export its weights"),
+    "thumbnail": ("gic.cli.thumbnail", "write a small PNG of a file from its first layers"),
+    "install-desktop": ("gic.cli.desktop_install", "register the viewer and .gic files with the desktop (Linux)"),
 }
 
 
@@ -105,26 +111,46 @@ def _bpp(num_bytes: int, w: int, h: int) -> float:
 
 
 def default_codec() -> str:
+    """The registry's best-ranked codec (a learned one when installed)."""
     from gic.codecs import registry
 
-    names = registry.names()
-    for name in DEFAULT_CODECS:
-        if name in names:
-            return name
-    return names[0]
+    return registry.default_name()
+
+
+def trainers() -> dict[str, str]:
+    """Family → module of its `gic train`, for every registered family that trains, best first."""
+    from gic.codecs import registry
+
+    out: dict[str, str] = {}
+    for spec in registry.suggested():
+        if spec.trainer and spec.family not in out:
+            out[spec.family] = spec.trainer
+    return out
+
+
+def _trainer_module(argv: list[str]) -> str:
+    """The trainer `gic train [--family NAME]` runs: the named family's, else the best-ranked one."""
+    found = trainers()
+    family = None
+    for i, arg in enumerate(argv):
+        if arg == "--family" and i + 1 < len(argv):
+            family = argv[i + 1]
+        elif arg.startswith("--family="):
+            family = arg.split("=", 1)[1]
+    if family is None:
+        if not found:
+            raise UsageError("no installed codec family can be trained")
+        return next(iter(found.values()))
+    if family not in found:
+        raise UsageError(f"no trainable codec family {family!r}; known: {', '.join(found) or 'none'}")
+    return found[family]
 
 
 def load_any(path: str, device: str | None = None) -> Any:
     """Pixels of any file gic knows: a .gic, a downscaled-codec file, or an image Pillow reads."""
-    from gic.codecs import container, downscaled, fileio, imageio, registry
+    from gic.codecs import opening
 
-    data = fileio.read_bytes(path)
-    if container.is_gic(data):
-        header = container.unpack(data).header
-        return registry.create(header.codec, device=device or "cpu").decode(data)
-    if downscaled.is_downscaled(data):
-        return downscaled.codec_for(data).decode(data)
-    return imageio.decode_image(data, path)
+    return opening.open_path(path).decode(device or "cpu")
 
 
 # -- encode -------------------------------------------------------------------------------------
@@ -138,17 +164,11 @@ def cmd_encode(args: argparse.Namespace) -> int:
     name = args.codec or default_codec()
     codec = registry.create(name, device=args.device)
     roi = imageio.load_mask(args.roi) if args.roi is not None else None
-    quality: int | None = args.quality
     with progress_bar(f"encoding with {name}") as progress:
-        if args.bpp is not None and roi is None:
-            data, quality = codec.encode_to_bpp(image, args.bpp, progress=progress)
-        else:
-            data = codec.encode(image, args.quality, bpp=args.bpp, roi=roi,
-                                background_quality=args.background_quality, progress=progress)
-            if args.bpp is None and quality is None:
-                quality = codec.default_quality
-    if not args.no_metadata:
-        data = provenance.stamp(data, provenance.encode_metadata(source=args.input, target_bpp=args.bpp))
+        encoded = provenance.encode(codec, image, quality=args.quality, bpp=args.bpp, roi=roi,
+                                    background_quality=args.background_quality, progress=progress,
+                                    source=args.input, metadata=not args.no_metadata)
+    data, quality = encoded.data, encoded.quality
     fileio.write_atomic(args.output, data)
     suffix = Path(args.output).suffix.lower()
     if suffix != codec.extension.lower():
@@ -167,19 +187,20 @@ def cmd_encode(args: argparse.Namespace) -> int:
 
 # -- decode -------------------------------------------------------------------------------------
 def cmd_decode(args: argparse.Namespace) -> int:
-    from gic.codecs import container, downscaled, fileio, imageio, registry
+    from gic.codecs import imageio, opening
     from gic.codecs.errors import CodecError
 
     if Path(args.output).suffix.lower() != ".png":
         raise UsageError(f"the output must be a .png file, got {args.output}")
     if args.layers is not None and args.layers < 1:
         raise UsageError(f"--layers must be at least 1, got {args.layers}")
-    data = fileio.read_bytes(args.input)
+    opened = opening.open_path(args.input)  # validates a .gic; tolerates a cut after whole layers
+    data = opened.data
     extra = ""
-    if container.is_gic(data):
-        gic = container.unpack(data)  # validates every chunk; tolerates a cut after whole layers
+    if opened.is_gic:
+        gic = opened.gic
         header = gic.header
-        codec = registry.create(header.codec, device=args.device)
+        codec = opened.codec_instance(args.device)
         present = len(gic.layers)
         want = present if args.layers is None else min(args.layers, present)
         image, used = None, 0
@@ -206,12 +227,8 @@ def cmd_decode(args: argparse.Namespace) -> int:
     else:
         if args.layers is not None and args.layers != 1:
             raise CodecError(f"{args.input} is not a progressive .gic file: --layers does not apply")
-        if downscaled.is_downscaled(data):
-            codec = downscaled.codec_for(data)
-            image, what = codec.decode(data), codec.name
-        else:
-            image = imageio.decode_image(data, args.input)
-            what = imageio.probe(data, args.input).format
+        image = opened.decode(args.device)
+        what = opened.codec if opened.kind == "wrapped" else opened.format()
     imageio.save_png(args.output, image)
     h, w = image.shape[:2]
     print(f"wrote {args.output}: {_size(w, h)} from {args.input} ({what}{extra})")
@@ -219,14 +236,12 @@ def cmd_decode(args: argparse.Namespace) -> int:
 
 
 # -- info ---------------------------------------------------------------------------------------
-def gic_info(path: str, data: bytes) -> dict[str, Any]:
+def gic_info(opened: "OpenedFile") -> dict[str, Any]:
     """Everything the container says about a .gic file, as plain JSON-able values."""
-    from gic.codecs import container
-
-    gic = container.unpack(data)
+    gic, data = opened.gic, opened.data
     h = gic.header
     pixels = h.width * h.height
-    layers, start = [], None
+    layers = []
     for k, (payload, end) in enumerate(zip(gic.layers, gic.layer_offsets), start=1):
         layers.append({"layer": k, "bytes": len(payload), "end_offset": end,
                        "bpp_through": round(end * 8.0 / pixels, 6)})
@@ -235,7 +250,7 @@ def gic_info(path: str, data: bytes) -> dict[str, Any]:
         covered = int(gic.roi.sum())
         roi = {"pixels": covered, "fraction": round(covered / pixels, 6)}
     return {
-        "file": path, "type": "gic", "format_version": h.version, "bytes": len(data),
+        "file": opened.name, "type": "gic", "format_version": h.version, "bytes": len(data),
         "width": h.width, "height": h.height, "bpp": round(_bpp(len(data), h.width, h.height), 6),
         "codec": h.codec, "model_id": h.model_id, "model_hash": h.model_hash.hex(),
         "num_layers": h.num_layers, "layers_present": len(gic.layers), "partial": gic.partial,
@@ -244,21 +259,21 @@ def gic_info(path: str, data: bytes) -> dict[str, Any]:
     }
 
 
-def image_info(path: str, data: bytes) -> dict[str, Any]:
+def image_info(opened: "OpenedFile") -> dict[str, Any]:
     """Format, size and rate of a non-.gic file."""
-    from gic.codecs import classical, downscaled, imageio
+    from gic.codecs import imageio
 
-    if downscaled.is_downscaled(data):
-        codec = downscaled.codec_for(data)
-        image = codec.decode(data)  # the original size is only known after decoding
-        inner = imageio.probe(data[downscaled.PREFIX_LEN:], path)
+    path, data = opened.name, opened.data
+    if opened.kind == "wrapped":
+        image = opened.decode()  # the original size is only known after decoding
+        inner = imageio.probe(opened.reader.stored_image(data), path)
         h, w = image.shape[:2]
-        return {"file": path, "type": "image", "format": f"{inner.format} at 1/{codec.factor} size",
-                "codec": codec.name, "width": w, "height": h,
+        return {"file": path, "type": "image", "format": opened.format(),
+                "codec": opened.codec, "width": w, "height": h,
                 "stored_width": inner.width, "stored_height": inner.height, "mode": inner.mode,
                 "bytes": len(data), "bpp": round(_bpp(len(data), w, h), 6)}
     info = imageio.probe(data, path)
-    return {"file": path, "type": "image", "format": info.format, "codec": classical.identify(data),
+    return {"file": path, "type": "image", "format": info.format, "codec": opened.codec or None,
             "width": info.width, "height": info.height, "mode": info.mode, "bytes": len(data),
             "bpp": round(info.bpp, 6)}
 
@@ -297,10 +312,10 @@ def _print_info(info: dict[str, Any]) -> None:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from gic.codecs import container, fileio
+    from gic.codecs import opening
 
-    data = fileio.read_bytes(args.file)
-    info = gic_info(args.file, data) if container.is_gic(data) else image_info(args.file, data)
+    opened = opening.open_path(args.file)
+    info = gic_info(opened) if opened.is_gic else image_info(opened)
     if args.json:
         print(json.dumps(info, indent=2))
     else:
@@ -354,31 +369,21 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 # -- codecs -------------------------------------------------------------------------------------
 def cmd_codecs(args: argparse.Namespace) -> int:
+    """List the registered specs: builds no codec, so neither torch nor any weights load."""
     from gic.codecs import registry
-    from gic.codecs.errors import GicError
 
-    rows = []
-    for name in registry.names():
-        try:
-            c = registry.create(name)
-        except GicError as exc:  # e.g. a learned codec whose weights are missing
-            rows.append({"name": name, "available": False, "error": str(exc)})
-            continue
-        rows.append({"name": name, "available": True, "description": c.description,
-                     "quality_range": list(c.quality_range), "default_quality": c.default_quality,
-                     "progressive": c.progressive, "roi": c.supports_roi, "extension": c.extension})
+    rows = [{**s.as_dict(), "available": True} for s in registry.specs()]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
     yes = {True: "yes", False: "no"}
-    print(f"{'name':<10} {'quality':<8} {'default':<8} {'progressive':<12} {'ROI':<4} {'ext':<10} description")
+    print(f"{'name':<10} {'family':<11} {'quality':<8} {'default':<8} {'learned':<8} {'progressive':<12} "
+          f"{'ROI':<4} {'ext':<10} description")
     for r in rows:
-        if not r["available"]:
-            print(f"{r['name']:<10} unavailable: {r['error']}")
-            continue
         lo, hi = r["quality_range"]
-        print(f"{r['name']:<10} {f'{lo}-{hi}':<8} {r['default_quality']:<8} {yes[r['progressive']]:<12} "
-              f"{yes[r['roi']]:<4} {r['extension']:<10} {r['description']}")
+        print(f"{r['name']:<10} {r['family']:<11} {f'{lo}-{hi}':<8} {r['default_quality']:<8} "
+              f"{yes[r['learned']]:<8} {yes[r['progressive']]:<12} {yes[r['roi']]:<4} {r['extension']:<10} "
+              f"{r['description']}")
     return 0
 
 
@@ -390,9 +395,12 @@ def _chosen_command(argv: list[str]) -> str | None:
     return None
 
 
-def _add_lazy(sub: argparse._SubParsersAction, name: str, chosen: str | None) -> None:
+def _add_lazy(sub: argparse._SubParsersAction, name: str, chosen: str | None, argv: list[str]) -> None:
     module_name, help_text = LAZY_COMMANDS[name]
     if name != chosen:
+        if not module_name:
+            sub.add_parser(name, help=help_text)
+            return
         # Not running: only its one-line help is needed; don't import (Qt, torch) to list it.
         try:
             found = importlib.util.find_spec(module_name) is not None
@@ -400,6 +408,8 @@ def _add_lazy(sub: argparse._SubParsersAction, name: str, chosen: str | None) ->
             found = False
         sub.add_parser(name, help=help_text if found else f"{help_text} (unavailable)")
         return
+    if not module_name:
+        module_name = _trainer_module(argv)
     try:
         module = importlib.import_module(module_name)
         add_arguments, run = module.add_arguments, module.run
@@ -413,13 +423,17 @@ def _add_lazy(sub: argparse._SubParsersAction, name: str, chosen: str | None) ->
         p.set_defaults(func=unavailable, accepts_extra=True)  # its options are unknown: take any
         return
     p = sub.add_parser(name, help=help_text, description=(module.__doc__ or help_text).strip())
+    if name == "train":
+        p.add_argument("--family", choices=list(trainers()), help="codec family to train "
+                       "(default: the best-ranked learned family)")
     add_arguments(p)
     p.set_defaults(func=run)
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The `gic` parser; only the subcommand named in argv (if any) imports its module."""
-    chosen = _chosen_command(argv or [])
+    argv = list(argv or [])
+    chosen = _chosen_command(argv)
     parser = _Parser(prog=PROG, description="Progressive generative image compression: encode, "
                      "decode, inspect and measure images.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -429,7 +443,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("encode", help="compress an image", description="Compress an image file.")
     p.add_argument("input", metavar="IN", help="image file (PNG, JPEG, WebP, ...)")
     p.add_argument("output", metavar="OUT", help="compressed file to write (atomically)")
-    p.add_argument("--codec", help="codec name (see 'gic codecs'; default progic, else avif)")
+    p.add_argument("--codec", help="codec name (see 'gic codecs'; default: the first one it lists "
+                   "by rank, a learned codec when one is installed)")
     rate = p.add_mutually_exclusive_group()
     rate.add_argument("--quality", "-q", type=int, help="quality in the codec's range")
     rate.add_argument("--bpp", type=_positive_float, help="target bits per pixel (quality searched)")
@@ -473,7 +488,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_codecs)
 
     for name in LAZY_COMMANDS:
-        _add_lazy(sub, name, chosen)
+        _add_lazy(sub, name, chosen, argv)
     return parser
 
 

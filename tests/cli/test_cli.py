@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gic.app import cli
+from gic.cli import main as cli
 from gic.codecs import container, registry
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -21,7 +21,7 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
 
 
 def gic(*args: object, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gic.app.cli", *map(str, args)], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "gic.cli", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd, env=ENV, timeout=timeout)
 
 
@@ -277,9 +277,11 @@ def test_bad_inputs_give_one_line_and_status_2(tmp_path):
         (("metrics", SAMPLE, SAMPLE, "--metrics", "psnr,vmaf"), ("--metrics",)),
         (("train", "--data", tmp_path, "--full-depth-fraction", "1.5"), ("--full-depth-fraction",)),
         (("train", "--data", tmp_path, "--out", tmp_path / "run", "--train-only", "enhancement"),
-         ("second latent",)),
+         ("invalid choice",)),
         (("train", "--data", tmp_path, "--out", tmp_path / "run", "--model", '{"split": 12}'),
-         ("split must be",)),
+         ("second latent",)),
+        (("train", "--out", tmp_path / "run", "--export", tmp_path / "w.pt"), ("--model-id",)),
+        (("train", "--family", "nope", "--data", tmp_path), ("trainable codec family 'nope'",)),
         (("frobnicate",), ("invalid choice",)),
         ((), ("required",)),
         (("encode", SAMPLE, out, "--wat"), ("unrecognized", "--wat")),
@@ -319,18 +321,30 @@ def test_info_and_decode_of_classical_files_import_neither_torch_nor_qt(tmp_path
     out = tmp_path / "x.webp"
     code = (
         "import sys\n"
-        "from gic.app import cli\n"
+        "from gic.cli import main as cli\n"
         f"assert cli.main(['encode', {str(SAMPLE)!r}, {str(out)!r}, '--codec', 'webp']) == 0\n"
         f"assert cli.main(['info', {str(out)!r}]) == 0\n"
         f"assert cli.main(['decode', {str(out)!r}, {str(tmp_path / 'o.png')!r}]) == 0\n"
         "heavy = [m for m in ('torch', 'PySide6') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
-    if "progic" in builtin_names():
-        # The learned codec is registered on import of the registry, which loads torch for encode.
-        code = code.replace("heavy = [m for m in ('torch', 'PySide6')", "heavy = [m for m in ('PySide6',)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=120)
     assert r.returncode == 0, r.stderr
+
+
+def test_codecs_lists_specs_without_importing_torch_or_building_a_codec():
+    """`gic codecs` reads the registry's specs: no torch, no Qt, no weights, whatever is installed."""
+    code = (
+        "import sys\n"
+        "from gic.cli import main as cli\n"
+        "assert cli.main(['codecs']) == 0\n"
+        "assert cli.main(['codecs', '--json']) == 0\n"
+        "heavy = [m for m in ('torch', 'PySide6') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "family" in r.stdout and "learned" in r.stdout
 
 
 def test_lazy_subcommands_show_their_own_options():
@@ -364,7 +378,7 @@ def test_ctrl_c_exits_130_with_one_line(monkeypatch, capsys):
 @pytest.mark.slow
 def test_metrics_without_dists_weights_skip_it_by_default_and_fail_when_asked(tmp_path):
     env = {**ENV, "GIC_WEIGHTS_DIR": str(tmp_path / "empty")}  # where DISTS would be converted to
-    run = lambda *a: subprocess.run([sys.executable, "-m", "gic.app.cli", *map(str, a)],  # noqa: E731
+    run = lambda *a: subprocess.run([sys.executable, "-m", "gic.cli", *map(str, a)],  # noqa: E731
                                     capture_output=True, text=True, env=env, timeout=300)
     r = run("metrics", SAMPLE, SAMPLE, "--json")
     assert r.returncode == 0, r.stderr

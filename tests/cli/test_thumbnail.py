@@ -1,16 +1,60 @@
 """`gic thumbnail`: a PNG from the first layers only, the freedesktop thumbnailer's command."""
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
-from app_doubles import JpegLadderCodec
 from PIL import Image
 
-from gic.app import cli, thumbnail_command
-from gic.codecs import container
+from gic.cli import main as cli
+from gic.cli import thumbnail as thumbnail_command
+from gic.codecs import container, registry
 from gic.resources import path
 
 SAMPLE = path("samples", "kodim23.gic")
+
+
+def _app_doubles():
+    """The viewer tests' progressive test codec (a JPEG ladder), loaded by path: tests/app is not
+    on sys.path when only tests/cli runs."""
+    where = Path(__file__).resolve().parents[1] / "app" / "app_doubles.py"
+    spec = importlib.util.spec_from_file_location("app_doubles", where)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_doubles = _app_doubles()
+JpegLadderCodec = _doubles.JpegLadderCodec
+
+
+@pytest.fixture(autouse=True)
+def test_codec():
+    """Register the double for these tests, then put back whatever was registered before."""
+    try:
+        previous = registry.spec(_doubles.TEST_CODEC)
+    except Exception:  # noqa: BLE001 - not registered
+        previous = None
+    registry.register(registry.CodecSpec.of(JpegLadderCodec, "test"))
+    yield
+    if previous is not None:
+        registry.register(previous)
+    else:
+        registry.unregister(_doubles.TEST_CODEC)
+
+
+@pytest.fixture
+def image() -> np.ndarray:
+    return _doubles.make_image()
+
+
+@pytest.fixture
+def image_png(tmp_path, image):
+    p = tmp_path / "orig.png"
+    Image.fromarray(image).save(p)
+    return p
 
 
 @pytest.mark.parametrize("size, expect", [(768, 12), (384, 6), (256, 4), (128, 2), (16, 1), (4000, 12)])

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from gic.app import cli, desktop_install
+from gic.cli import desktop_install
+from gic.cli import main as cli
 from gic.codecs import container
 from gic.resources import path
 
@@ -130,7 +131,7 @@ def test_default_command_is_the_running_gic(monkeypatch, tmp_path):
     fake_python = tmp_path / "bin" / "python"
     fake_python.parent.mkdir()
     monkeypatch.setattr("sys.executable", str(fake_python))
-    assert desktop_install.gic_command() == [str(fake_python), "-m", "gic.app.cli"]
+    assert desktop_install.gic_command() == [str(fake_python), "-m", "gic.cli"]
     (tmp_path / "bin" / "gic").write_text("#!/bin/sh\n")
     assert desktop_install.gic_command() == [str(tmp_path / "bin" / "gic")]
     monkeypatch.setattr("sys.frozen", True, raising=False)

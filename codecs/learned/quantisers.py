@@ -1,4 +1,5 @@
-"""Residual vector quantisation with EMA codebooks and dead-code restarts.
+"""Vector quantisers for learned codecs: residual VQ (S stages) and plain VQ (one codebook), with
+EMA codebooks and dead-code restarts.
 
 Why EMA and restarts: codebooks updated only by gradients collapse to a handful of codes and
 later stages stop helping (measured in GUIDE.md: 6–11 of 256 codes used). EMA k-means updates
@@ -137,3 +138,33 @@ class ResidualVQ(nn.Module):
         self.ema_count[s].fill_(total / self.codes)
         self.ema_sum[s] = pick * (total / self.codes)
         self.reseeds[s] += 1
+
+
+class VectorQuantiser(nn.Module):
+    """Plain VQ: one codebook of K codes of dimension D (a token codec's quantiser).
+
+    The same EMA updates, restarts and re-seeding as a one-stage ResidualVQ (it is one inside), with
+    single-stage shapes: indices N, vectors N x D.
+    """
+
+    def __init__(self, codes: int, dim: int, **options):
+        super().__init__()
+        self.rvq = ResidualVQ(1, codes, dim, **options)
+
+    @property
+    def codebook(self) -> torch.Tensor:
+        return self.rvq.codebooks[0]
+
+    def encode(self, z: torch.Tensor) -> torch.Tensor:
+        """Index of the nearest code for each row of z (N x D)."""
+        return self.rvq.encode(z)[0]
+
+    def lookup(self, indices: torch.Tensor) -> torch.Tensor:
+        """Code vectors (N x D) of indices (N)."""
+        return self.codebook[indices]
+
+    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, dict]:
+        """Indices (N), quantised vectors without gradient (N x D) and statistics; in training
+        mode the codebook follows the data (EMA)."""
+        idx, q, stats = self.rvq(z)
+        return idx[0], q[0], stats

@@ -1,6 +1,6 @@
 import torch
 
-from gic.codecs.progic.rvq import ResidualVQ
+from gic.codecs.learned.quantisers import ResidualVQ, VectorQuantiser
 
 
 def test_each_stage_reduces_the_residual_and_encode_matches_training_indices():
@@ -44,3 +44,18 @@ def test_a_collapsed_stage_is_reseeded_whole_at_once():
     _, _, stats = rvq(torch.randn(500, 4) + 30)
     assert stats["used"][0] > 32 and rvq.reseeds == [1, 0]
     assert 0.9 * 64 * 0.99 < float(rvq.ema_count[0].sum()) < 500  # usage statistics stay consistent
+
+
+def test_plain_vq_learns_clusters_and_encodes_like_its_codebook():
+    torch.manual_seed(0)
+    centres = torch.randn(8, 4) * 5
+    z = centres[torch.randint(0, 8, (4000,))] + 0.05 * torch.randn(4000, 4)
+    vq = VectorQuantiser(codes=16, dim=4)
+    vq.train()
+    for _ in range(40):
+        idx, q, stats = vq(z)
+    vq.eval()
+    idx, q, _ = vq(z)
+    assert idx.shape == (4000,) and q.shape == (4000, 4)
+    assert torch.equal(vq.encode(z), idx) and torch.equal(vq.lookup(idx), q)
+    assert float(((z - q) ** 2).mean()) < 0.05

@@ -37,22 +37,19 @@ def layers_for(size: int, width: int, height: int, num_layers: int) -> int:
     return max(1, min(num_layers, math.ceil(num_layers * scale)))
 
 
-def thumbnail_pixels(data: bytes, path: str, size: int):
+def thumbnail_pixels(path: str, size: int):
     """RGB pixels of the file's thumbnail source, and the number of layers decoded (None: not .gic)."""
-    from gic.codecs import container, downscaled, imageio, registry
+    from gic.codecs import opening
     from gic.codecs.errors import CodecError
 
-    if not container.is_gic(data):
-        if downscaled.is_downscaled(data):
-            return downscaled.codec_for(data).decode(data), None
-        return imageio.decode_image(data, path), None
-    gic = container.unpack(data)
-    header = gic.header
+    opened = opening.open_path(path)
+    if not opened.is_gic:
+        return opened.decode("cpu"), None
+    header = opened.gic.header
     want = layers_for(size, header.width, header.height, header.num_layers)  # fewer present: all of them
-    codec = registry.create(header.codec, device="cpu")
     image, used = None, 0
-    for preview in codec.decode_progressive(data):  # a generator: layers past `want` are never decoded
-        image, used = preview.image, preview.layer
+    for preview in opened.codec_instance("cpu").decode_progressive(opened.data):
+        image, used = preview.image, preview.layer  # a generator: layers past `want` are never decoded
         if preview.layer >= want:
             break
     if image is None:
@@ -65,8 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
     from gic.codecs import fileio
 
-    data = fileio.read_bytes(args.input)
-    pixels, layers = thumbnail_pixels(data, args.input, args.size)
+    pixels, layers = thumbnail_pixels(args.input, args.size)
     image = Image.fromarray(pixels)
     image.thumbnail((args.size, args.size), Image.Resampling.LANCZOS)  # keeps the aspect, never enlarges
     buf = io.BytesIO()

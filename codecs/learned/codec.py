@@ -1,0 +1,111 @@
+"""What every learned codec shares: weights loaded once per (file, device), the device check, the
+model-identity check of a .gic file, packing into the container, and tiled analysis/synthesis.
+
+A family subclasses `LearnedCodec`, says how to load its weight file (`load_weights`) and where its
+default weights are, and implements `_encode`/`decode` (and `_encode_region` if it has the ROI
+capability) with `pack`, `unpack` and the tiling hooks below.
+"""
+from __future__ import annotations
+
+import threading
+from abc import abstractmethod
+from pathlib import Path
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+import torch
+
+from .. import container
+from ..base import Codec
+from ..errors import CodecError, GicFormatError
+from .tiling import HALO, TILE, analyse_tiled, synthesise_tiled
+
+
+class LearnedCodec(Codec):
+    """A codec run by a neural network whose weights identify the files it writes.
+
+    The loaded weights object must have `model_id` (str), `model_hash` (16 bytes) and
+    `also_decodes` (the (id, hash) pairs of models whose files these weights read).
+    """
+
+    #: Image pixels per latent position along each axis (the network's downsampling).
+    factor: ClassVar[int] = 16
+    #: Tile core and halo on the latent grid for large images (see learned.tiling).
+    tile: ClassVar[int] = TILE
+    halo: ClassVar[int] = HALO
+
+    _cache: ClassVar[dict[tuple[type, str, str], Any]] = {}
+    _cache_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, device: str = "cpu", weights: str | Path | None = None, **_ignored: Any) -> None:
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise CodecError("CUDA was requested but is not available on this machine")
+        self.device = device
+        path = str(weights or self.default_weights())
+        key = (type(self), path, device)
+        with self._cache_lock:  # one load per (weights, device) for the whole process
+            if key not in self._cache:
+                self._cache[key] = self.load_weights(path, device)
+            self.loaded = self._cache[key]
+
+    # -- the family supplies ---------------------------------------------------------------------
+    @classmethod
+    @abstractmethod
+    def default_weights(cls) -> Path:
+        """The weight file used when none is given (usually one under resources/models/)."""
+
+    @abstractmethod
+    def load_weights(self, path: str, device: str) -> Any:
+        """Read a weight file of this family onto `device` (CodecError if it is not one)."""
+
+    # -- identity ----------------------------------------------------------------------------------
+    @property
+    def model_id(self) -> str:
+        return self.loaded.model_id
+
+    @property
+    def model_hash(self) -> bytes:
+        return self.loaded.model_hash
+
+    # -- container -------------------------------------------------------------------------------
+    def pack(self, image_shape: tuple[int, ...], layers: list[bytes], params: dict,
+             roi: np.ndarray | None = None) -> bytes:
+        """A .gic file of these layers, stamped with this codec's name and model identity."""
+        header = container.Header(width=image_shape[1], height=image_shape[0], codec=self.name,
+                                  model_id=self.model_id, model_hash=self.model_hash,
+                                  num_layers=len(layers))
+        return container.pack(header, layers, params=params, roi=roi)
+
+    def unpack(self, data: bytes) -> container.GicFile:
+        """The container of `data`, if this codec with these weights can decode it."""
+        f = container.unpack(data)
+        if f.header.codec != self.name:
+            raise GicFormatError(f"file was written by codec {f.header.codec!r}, not {self.name!r}")
+        container.check_model(f.header, self.model_id, self.model_hash, self.loaded.also_decodes)
+        return f
+
+    def latent_size(self, height: int, width: int) -> tuple[int, int]:
+        """Latent grid (rows, columns) of an image: ceil(size / factor)."""
+        return -(-height // self.factor), -(-width // self.factor)
+
+    # -- tensors ---------------------------------------------------------------------------------
+    def to_tensor(self, image: np.ndarray) -> torch.Tensor:
+        """1 x 3 x H x W float in [0, 1] on this codec's device."""
+        if not image.flags.writeable:  # e.g. np.asarray(PIL image): torch warns on read-only arrays
+            image = image.copy()
+        return torch.from_numpy(image).permute(2, 0, 1)[None].float().div_(255.0).to(self.device)
+
+    @staticmethod
+    def to_image(y: torch.Tensor, height: int, width: int) -> np.ndarray:
+        """HxWx3 uint8 of a 1 x 3 x H' x W' network output (cropped, clamped, rounded)."""
+        y = y[0, :, :height, :width].clamp(0, 1).mul(255).round()
+        return y.byte().permute(1, 2, 0).cpu().numpy()
+
+    # -- tiling hook -------------------------------------------------------------------------------
+    def analyse_tiled(self, analyse: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        """`analyse` of an image padded to a multiple of `factor`, tile by tile when large."""
+        return analyse_tiled(analyse, x, self.factor, self.tile, self.halo)
+
+    def synthesise_tiled(self, synthesise: Callable[..., torch.Tensor], *grids: torch.Tensor) -> torch.Tensor:
+        """`synthesise(*grids)` of latent-grid tensors, tile by tile when large."""
+        return synthesise_tiled(synthesise, grids, self.factor, self.tile, self.halo)

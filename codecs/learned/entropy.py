@@ -1,0 +1,188 @@
+"""Entropy coding for learned codecs with constriction, from integer frequency tables.
+
+Why integer tables: the encoder and the decoder must compute bit-identical probabilities on any
+machine, thread count or device. Frequencies are integers (stored with the weights, or computed
+by exact integer arithmetic); the float probabilities handed to constriction are exact functions
+of them (one IEEE division each).
+
+Two ways to code categorical symbols, both ending in the same payload layout (a CRC32 of the
+symbols, then the range coder's 32-bit words):
+
+- `encode_symbols` / `decode_symbols`: i.i.d. symbols under one table (a marginal prior);
+- `TableEncoder` / `TableDecoder`: a stream of chunks, each under one shared table or a table per
+  symbol (a learned or context prior; the decoder computes the next chunk's tables from what it
+  decoded so far).
+
+Conditional Gaussian/Laplace coding (hyperprior families) goes through the per-symbol variant:
+`scale_tables` turns a fixed list of scales into integer tables once, and each symbol is coded
+under the table of its quantised scale (`scale_index`), so no float of the network reaches the coder.
+"""
+from __future__ import annotations
+
+import math
+import zlib
+
+import constriction
+import numpy as np
+
+from ..errors import GicFormatError
+
+#: Frequencies of every table sum to this (and every symbol gets at least 1).
+TABLE_TOTAL = 1 << 16
+
+
+def frequency_table(counts: np.ndarray, total: int = TABLE_TOTAL) -> np.ndarray:
+    """Integer frequencies (>= 1 each, summing to `total`) proportional to non-negative counts."""
+    counts = np.asarray(counts, dtype=np.float64)
+    k = counts.shape[-1]
+    p = counts / max(counts.sum(), 1e-12)
+    freq = np.floor(p * (total - k)).astype(np.int64) + 1
+    # hand the remainder to the largest entries, deterministically
+    short = total - int(freq.sum())
+    if short > 0:
+        order = np.argsort(-p, kind="stable")[:short]
+        freq[order] += 1
+    return freq
+
+
+def _model(freq: np.ndarray):
+    probs = freq.astype(np.float64) / float(freq.sum())
+    return constriction.stream.model.Categorical(probs, perfect=False)
+
+
+def _row_probs(freq: np.ndarray) -> np.ndarray:
+    """Per-symbol probabilities (N x K float64) from per-symbol integer tables (N x K)."""
+    return freq / freq.sum(1, keepdims=True).astype(np.float64)
+
+
+def index_checksum(symbols: np.ndarray) -> int:
+    """CRC32 of the decoded indices: detects a decoder that went astray instead of showing garbage."""
+    return zlib.crc32(np.ascontiguousarray(symbols, dtype="<u2").tobytes())
+
+
+def _check_payload(payload: bytes, what: str) -> tuple[int, np.ndarray]:
+    if len(payload) < 4 or (len(payload) - 4) % 4:
+        raise GicFormatError(f"{what} has a malformed payload")
+    return int.from_bytes(payload[:4], "little"), np.frombuffer(payload[4:], dtype="<u4").astype(np.uint32)
+
+
+def _check_symbols(symbols: np.ndarray, check: int, what: str) -> None:
+    if index_checksum(symbols) != check:
+        raise GicFormatError(f"{what} failed its check value: decoded indices differ from the "
+                             "encoder's (wrong weights, or a corrupt file)")
+
+
+def encode_symbols(symbols: np.ndarray, freq: np.ndarray) -> bytes:
+    """Range-code integer symbols in [0, K) i.i.d. under one frequency table; prefix a CRC32."""
+    symbols = np.ascontiguousarray(symbols, dtype=np.int32)
+    enc = constriction.stream.queue.RangeEncoder()
+    if symbols.size:
+        enc.encode(symbols, _model(freq))
+    words = enc.get_compressed().astype("<u4").tobytes()
+    return index_checksum(symbols).to_bytes(4, "little") + words
+
+
+def decode_symbols(payload: bytes, count: int, freq: np.ndarray, what: str = "layer") -> np.ndarray:
+    """Inverse of encode_symbols; raises GicFormatError if the payload does not decode cleanly."""
+    check, words = _check_payload(payload, what)
+    try:
+        dec = constriction.stream.queue.RangeDecoder(words)
+        out = dec.decode(_model(freq), count) if count else np.zeros(0, dtype=np.int32)
+    except Exception as exc:  # constriction raises plain exceptions on garbage input
+        raise GicFormatError(f"{what} could not be decoded ({exc})") from None
+    out = np.asarray(out, dtype=np.int64)
+    _check_symbols(out, check, what)
+    return out
+
+
+class TableEncoder:
+    """Range-codes chunks of symbols, each chunk under per-symbol integer tables (N x K)."""
+
+    def __init__(self) -> None:
+        self._enc = constriction.stream.queue.RangeEncoder()
+        self._family = constriction.stream.model.Categorical(perfect=False)
+        self._symbols: list[np.ndarray] = []
+
+    def encode(self, symbols: np.ndarray, freq: np.ndarray) -> None:
+        """Code symbols[i] under the integer table freq[i] (len(symbols) x K)."""
+        symbols = np.ascontiguousarray(symbols, dtype=np.int32)
+        if not symbols.size:
+            return
+        self._enc.encode(symbols, self._family, _row_probs(freq))
+        self._symbols.append(symbols)
+
+    def finish(self) -> bytes:
+        """The payload: CRC32 of every symbol coded, then the coder's words."""
+        flat = np.concatenate(self._symbols) if self._symbols else np.zeros(0, np.int32)
+        return index_checksum(flat).to_bytes(4, "little") + self._enc.get_compressed().astype("<u4").tobytes()
+
+
+class TableDecoder:
+    """Inverse of TableEncoder: `decode(freq)` per chunk, in the encoder's order, then `finish()`."""
+
+    def __init__(self, payload: bytes, what: str = "layer") -> None:
+        self.what = what
+        self._check, words = _check_payload(payload, what)
+        self._family = constriction.stream.model.Categorical(perfect=False)
+        self._decoded: list[np.ndarray] = []
+        try:
+            self._dec = constriction.stream.queue.RangeDecoder(words)
+        except Exception as exc:  # noqa: BLE001 - constriction's plain exceptions on garbage
+            raise GicFormatError(f"{what} could not be decoded ({exc})") from None
+
+    def decode(self, freq: np.ndarray) -> np.ndarray:
+        """len(freq) symbols, symbol i under the integer table freq[i]."""
+        if not len(freq):
+            return np.zeros(0, np.int64)
+        try:
+            out = np.asarray(self._dec.decode(self._family, _row_probs(freq)), dtype=np.int64)
+        except Exception as exc:  # noqa: BLE001 - constriction's plain exceptions on garbage
+            raise GicFormatError(f"{self.what} could not be decoded ({exc})") from None
+        self._decoded.append(out)
+        return out
+
+    def finish(self) -> None:
+        """Raise GicFormatError unless the symbols decoded match the encoder's check value."""
+        flat = np.concatenate(self._decoded) if self._decoded else np.zeros(0, np.int64)
+        _check_symbols(flat, self._check, self.what)
+
+
+def ideal_bits(symbols: np.ndarray, freq: np.ndarray) -> float:
+    """Cross-entropy of the symbols under the table, in bits: the rate the coder should approach."""
+    p = freq.astype(np.float64) / freq.sum()
+    return float(-np.log2(p[np.asarray(symbols, dtype=np.int64)]).sum())
+
+
+# -- conditional coding of integer latents under a Gaussian or Laplace of known scale ----------
+def _cdf(kind: str, x: np.ndarray, scale: float) -> np.ndarray:
+    if kind == "gaussian":
+        erf = np.vectorize(math.erf, otypes=[np.float64])
+        return 0.5 * (1.0 + erf(x / (scale * math.sqrt(2.0))))
+    if kind == "laplace":
+        return np.where(x < 0, 0.5 * np.exp(x / scale), 1.0 - 0.5 * np.exp(-x / scale))
+    raise ValueError(f"unknown distribution {kind!r}: 'gaussian' or 'laplace'")
+
+
+def scale_tables(scales: np.ndarray, support: int, kind: str = "gaussian",
+                 total: int = TABLE_TOTAL) -> np.ndarray:
+    """Integer tables (len(scales) x 2*support+1) of a zero-mean integer latent in [-support, support]
+    under a discretised Gaussian or Laplace of each scale (the tails folded into the end bins).
+
+    Computed once per weight file (and best stored in it): the coder then sees only integers,
+    whatever float differences the network has across machines.
+    """
+    edges = np.arange(-support, support + 2, dtype=np.float64) - 0.5
+    out = []
+    for s in np.asarray(scales, dtype=np.float64):
+        c = _cdf(kind, edges, float(s))
+        p = np.diff(c)
+        p[0] += c[0]
+        p[-1] += 1.0 - c[-1]
+        out.append(frequency_table(p, total))
+    return np.stack(out)
+
+
+def scale_index(scales: np.ndarray, table_scales: np.ndarray) -> np.ndarray:
+    """Index of the smallest table scale >= each predicted scale (the last one past the end)."""
+    idx = np.searchsorted(np.asarray(table_scales, dtype=np.float64), np.asarray(scales, np.float64))
+    return np.minimum(idx, len(table_scales) - 1)

@@ -1,0 +1,59 @@
+"""Tiled analysis and synthesis so memory stays bounded for large photos (4000x3000 and up).
+
+Tiles are cut on the latent grid at multiples of the attention window, with a halo wider than
+the networks' receptive field around each core, so tiled results match whole-image results
+except for the far edges of each halo (which are cropped). Small images go through in one piece.
+
+Family-neutral: a family hands in its analysis (image -> latent-grid tensor) and synthesis
+(latent-grid tensors -> image) functions and its downsampling factor.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+TILE = 48  # latent positions per tile core (768 pixels at 16x)
+HALO = 8  # latent positions of context on each side (128 pixels at 16x)
+
+
+def _spans(n: int, tile: int, halo: int):
+    """(core_start, core_end, in_start, in_end) along one axis."""
+    for a in range(0, n, tile):
+        b = min(n, a + tile)
+        yield a, b, max(0, a - halo), min(n, b + halo)
+
+
+def analyse_tiled(analyse: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, factor: int,
+                  tile: int = TILE, halo: int = HALO) -> torch.Tensor:
+    """`analyse` (image ... x H x W, a multiple of `factor`, -> ... x H/factor x W/factor) of an image
+    already padded to a multiple of `factor`, in tiles when it is large."""
+    h, w = x.shape[-2] // factor, x.shape[-1] // factor
+    if h <= tile + halo and w <= tile + halo:
+        return analyse(x)
+    out = None
+    for y0, y1, iy0, iy1 in _spans(h, tile, halo):
+        for x0, x1, ix0, ix1 in _spans(w, tile, halo):
+            part = analyse(x[..., iy0 * factor: iy1 * factor, ix0 * factor: ix1 * factor])
+            if out is None:
+                out = torch.empty(part.shape[:-2] + (h, w), dtype=part.dtype, device=part.device)
+            out[..., y0:y1, x0:x1] = part[..., y0 - iy0: y1 - iy0, x0 - ix0: x1 - ix0]
+    return out
+
+
+def synthesise_tiled(synthesise: Callable[..., torch.Tensor], grids: tuple[torch.Tensor, ...], factor: int,
+                     tile: int = TILE, halo: int = HALO) -> torch.Tensor:
+    """`synthesise(*grids)` (each ... x h x w on the latent grid -> image ... x factor*h x factor*w),
+    in tiles when the grid is large."""
+    h, w = grids[0].shape[-2:]
+    if h <= tile + halo and w <= tile + halo:
+        return synthesise(*grids)
+    out = None
+    for y0, y1, iy0, iy1 in _spans(h, tile, halo):
+        for x0, x1, ix0, ix1 in _spans(w, tile, halo):
+            img = synthesise(*(g[..., iy0:iy1, ix0:ix1] for g in grids))
+            if out is None:
+                out = torch.empty(img.shape[:-2] + (h * factor, w * factor), dtype=img.dtype, device=img.device)
+            out[..., y0 * factor: y1 * factor, x0 * factor: x1 * factor] = \
+                img[..., (y0 - iy0) * factor: (y1 - iy0) * factor, (x0 - ix0) * factor: (x1 - ix0) * factor]
+    return out
