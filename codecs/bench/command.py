@@ -66,6 +66,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reference", type=_list, default=[],
                         help="published curves (CompressAI-style JSON files, comma-separated) to "
                              "draw and compare; they are labelled as not measured here")
+    parser.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                        help="spread the sweep over a Ray cluster, one task per image and codec "
+                             "(pip install 'gic[ray]'): ADDRESS as for ray.init ('auto', host:port, "
+                             "ray://host:10001); without one, RAY_ADDRESS or a local instance on "
+                             "this machine's CPUs. See docs/cluster.md")
     parser.add_argument("--no-plots", dest="plots", action="store_false", help="skip the PNG plots")
     parser.add_argument("--no-progress", dest="progress", action="store_false",
                         help="no progress bar")
@@ -78,7 +83,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         resume=args.resume, overwrite=args.overwrite, redo=tuple(args.redo), anchor=args.anchor,
         threads=args.threads, device=args.device, speed=args.speed,
         speed_repeat=args.speed_repeat, speed_bpp=args.speed_bpp, plots=args.plots,
-        progress=args.progress, references=tuple(Path(p) for p in args.reference))
+        progress=args.progress, references=tuple(Path(p) for p in args.reference), ray=args.ray)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -74,6 +74,7 @@ class BenchConfig:
     plots: bool = True
     progress: bool = True
     references: tuple[Path, ...] = ()  # published curves (CompressAI JSON) drawn and compared
+    ray: str | None = None  # None: this process; "": Ray's default (RAY_ADDRESS or a local instance)
 
     def __post_init__(self) -> None:
         self.metrics = tuple(self.metrics) or default_metrics(self.device)
@@ -101,6 +102,8 @@ class BenchConfig:
             parts += ["--limit", str(self.limit)]
         if self.references:
             parts += ["--reference", ",".join(str(p) for p in self.references)]
+        if self.ray is not None:
+            parts += ["--ray"] + ([self.ray] if self.ray else [])
         if not self.speed:
             parts.append("--no-speed")
         if not self.plots:
@@ -298,7 +301,12 @@ def run_bench(config: BenchConfig, *, metrics_fn: MetricsFn | None = None,
         log(f"resuming: {len(images) * len(codec_names) - len(todo)} image/codec pairs done, "
             f"{len(todo)} to go")
     t0 = time.perf_counter()
-    _sweep(config, codecs, plans, todo, total, rows, header, metrics)
+    if config.ray is not None:
+        from .cluster import sweep_on_ray
+
+        run_info["ray"] = sweep_on_ray(config, plans, todo, total, rows, header, metrics.failed, log)
+    else:
+        _sweep(config, codecs, plans, todo, total, rows, header, metrics)
     timing = {"sweep_s": timing["sweep_s"] + time.perf_counter() - t0,
               "points": timing["points"] + total}
     write_json(config.out / RUN_NAME, {**run_info, "timing": timing})
@@ -320,22 +328,31 @@ def _sweep(config: BenchConfig, codecs: dict[str, Codec], plans: dict[str, list[
         for path, name in todo:
             if cache[0] != path:
                 cache = (path, load_rgb(path))
-            image = cache[1]
-            codec = codecs[name]
             bar.set_description(f"{path.stem} {name}")
-            if name not in warmed:
-                first = plans[name][0]
-                q = first.quality if first.quality is not None else codec.default_quality
-                with thread_budget(config.threads):
-                    codec.decode(codec.encode(image, q))
-                warmed.add(name)
-            new = []
-            for target in plans[name]:
-                new.append(measure_point(codec, image, target, config.repeat, metrics,
-                                         image_name=path.name, threads=config.threads))
-                bar.update(1)
+            new = measure_pair(codecs[name], cache[1], plans[name], config.repeat, metrics,
+                               image_name=path.name, threads=config.threads, warm=name not in warmed,
+                               on_point=lambda: bar.update(1))
+            warmed.add(name)
             rows.extend(new)  # the pair is recorded whole or not at all
             write_csv(config.out / CSV_NAME, header, rows)
+
+
+def measure_pair(codec: Codec, image: np.ndarray, targets: Sequence[Target], repeat: int,
+                 metrics: Callable[[np.ndarray, np.ndarray], dict[str, float]], *, image_name: str,
+                 threads: int | None, warm: bool, on_point: Callable[[], Any] = lambda: None) -> list[dict]:
+    """Every point of one (image, codec) pair, after a warm-up encode and decode if `warm` (the
+    codec's first pair in this process), so loading is not billed to the first point."""
+    if warm:
+        first = targets[0]
+        q = first.quality if first.quality is not None else codec.default_quality
+        with thread_budget(threads) if threads else nullcontext():
+            codec.decode(codec.encode(image, q))
+    out = []
+    for target in targets:
+        out.append(measure_point(codec, image, target, repeat, metrics, image_name=image_name,
+                                 threads=threads))
+        on_point()
+    return out
 
 
 def measure_point(codec: Codec, image: np.ndarray, target: Target, repeat: int,
