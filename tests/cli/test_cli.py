@@ -258,7 +258,7 @@ def test_bad_inputs_give_one_line_and_status_2(tmp_path):
     cases = [
         (("encode", tmp_path / "missing.png", out), ("missing.png", "no such file")),
         (("encode", text, out), ("notes.png", "not an image")),
-        (("encode", tmp_path, out), ("is a directory",)),
+        (("encode", tmp_path, SAMPLE), ("is not a folder",)),  # a folder IN needs a folder OUT
         (("encode", SAMPLE, out, "--codec", "nope"), ("unknown codec",)),
         (("encode", SAMPLE, out, "--codec", "jpeg", "--quality", "0"), ("quality",)),
         (("encode", SAMPLE, out, "--quality", "abc"), ("--quality",)),
