@@ -137,6 +137,15 @@ def _meta(z, path) -> dict[str, Any]:
     return meta
 
 
+def _thread_limit() -> int:
+    """Threads a session may use: $OMP_NUM_THREADS when set (as torch honours it), else 0 (ORT's
+    default: one per physical core)."""
+    try:
+        return max(0, int(os.environ.get("OMP_NUM_THREADS", "0")))
+    except ValueError:
+        return 0
+
+
 # -- sessions ------------------------------------------------------------------------------------
 @dataclass
 class OnnxGraph:
@@ -154,6 +163,9 @@ class OnnxGraph:
 
                 options = ort.SessionOptions()
                 options.log_severity_level = 3  # warnings about unused initialisers are noise here
+                threads = _thread_limit()
+                if threads:  # e.g. a batch worker's share of the CPUs (ORT does not read OMP_NUM_THREADS)
+                    options.intra_op_num_threads = threads
                 try:
                     sess = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
                 except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types
