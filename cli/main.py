@@ -402,7 +402,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     opened = opening.open_path(args.file)
     info = gic_info(opened) if opened.is_gic else image_info(opened)
     if args.json:
-        print(json.dumps(info, indent=2))
+        print(json.dumps(info, indent=2, allow_nan=False))  # strict JSON (the reader is strict too)
     else:
         _print_info(info)
     return 0

@@ -42,6 +42,17 @@ def roi_to_latent(roi: np.ndarray, lh: int, lw: int) -> np.ndarray:
     return padded.reshape(lh, FACTOR, lw, FACTOR).any(axis=(1, 3))
 
 
+def _int_param(params: dict, key: str) -> int:
+    """A PARM value the writer stores as a JSON integer; anything else names the parameter."""
+    if key not in params:
+        raise GicFormatError(f"file has no ProGIC parameter {key!r}")
+    value = params[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise GicFormatError(f"file has a malformed ProGIC parameter {key!r}: expected an integer, "
+                             f"got {str(value)[:40]!r}")
+    return value
+
+
 class ProGICCodec(LearnedCodec, RegionCodec):
     name = CODEC_NAME
     description = SPEC.description
@@ -107,10 +118,7 @@ class ProGICCodec(LearnedCodec, RegionCodec):
     def _open(self, data: bytes) -> tuple[GicFile, np.ndarray]:
         f = self.unpack(data)
         lh, lw = self.latent_size(f.header.height, f.header.width)
-        try:
-            full, bg = int(f.params["depth"]), int(f.params["bg"])
-        except (KeyError, TypeError, ValueError):
-            raise GicFormatError("file has malformed ProGIC parameters") from None
+        full, bg = _int_param(f.params, "depth"), _int_param(f.params, "bg")
         if not 1 <= bg <= full <= self.stages or full != f.header.num_layers:
             raise GicFormatError("file has inconsistent ProGIC parameters")
         if f.roi is not None:

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -461,3 +462,27 @@ def test_progic_round_trip_layers_roi_and_partial_files(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "layers 1 of 2" in r.stdout and "partial" in r.stderr
     assert np.array_equal(load(tmp_path / "cut.png"), load(tmp_path / "one.png"))
+
+
+def _strict_json(text: str):
+    def refuse(word: str):
+        raise ValueError(f"{word} is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_info_json_is_strict_json_and_a_non_finite_parameter_is_refused(tmp_path):
+    """Issue 24: a PARM value of Infinity was accepted and printed back as `Infinity` (not JSON)."""
+    good = tmp_path / "good.gic"
+    good.write_bytes(make_gic())
+    assert _strict_json(gic("info", good, "--json").stdout)["params"] == {"depth": 3}
+    f = container.unpack(make_gic())
+    forged = container.pack(f.header, f.layers, params={"depth": 3}, roi=f.roi)
+    # Rewrite the PARM chunk with a CRC that matches: a deliberate forgery, not random damage.
+    start = forged.index(b"PARM")
+    length = int.from_bytes(forged[start + 4: start + 8], "little")
+    payload = b'{"depth":Infinity}'
+    chunk = b"PARM" + len(payload).to_bytes(4, "little") + payload + \
+        zlib.crc32(payload, zlib.crc32(b"PARM")).to_bytes(4, "little")
+    bad = tmp_path / "bad.gic"
+    bad.write_bytes(forged[:start] + chunk + forged[start + 8 + length + 4:])
+    assert_one_line_error(gic("info", bad, "--json"), "PARM", "not valid JSON")
