@@ -333,6 +333,42 @@ def test_info_and_decode_of_classical_files_import_neither_torch_nor_qt(tmp_path
     assert r.returncode == 0, r.stderr
 
 
+def _runs_without_torch(commands: list[list[str]], runtime: str | None = None) -> list[str]:
+    """Run `gic` commands in one fresh interpreter; the heavy modules it imported."""
+    code = (
+        "import sys\n"
+        "from gic.cli import main as cli\n"
+        f"for argv in {commands!r}:\n"
+        "    assert cli.main(argv) == 0, argv\n"
+        "print([m for m in ('torch', 'PySide6') if m in sys.modules])\n"
+    )
+    env = {k: v for k, v in ENV.items() if k != "GIC_RUNTIME"}
+    if runtime:
+        env["GIC_RUNTIME"] = runtime
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout.strip().splitlines()[-1].replace("'", '"'))
+
+
+def test_decode_and_info_of_a_progic_file_run_without_torch(tmp_path):
+    """With the shipped ONNX export, decoding a .gic (whole and a layer prefix), `info` and `codecs`
+    never import torch; GIC_RUNTIME=torch brings it back (the reference path)."""
+    from gic.codecs.learned import runtime
+    from gic.resources import path
+
+    weights = path("models", "progic-small.pt")
+    if runtime.onnx_unavailable(weights, ("analysis", "synthesis")) is not None:
+        pytest.skip(runtime.onnx_unavailable(weights, ("analysis", "synthesis")))
+    sample = str(path("samples", "kodim23.gic"))
+    commands = [["decode", sample, str(tmp_path / "a.png")],
+                ["decode", sample, str(tmp_path / "b.png"), "--layers", "2"],
+                ["info", sample], ["codecs"]]
+    assert _runs_without_torch(commands) == []
+    assert _runs_without_torch(commands[:1], runtime="torch") == ["torch"]
+    a = np.asarray(Image.open(tmp_path / "a.png"), dtype=int)
+    assert a.shape == (512, 768, 3) and a.std() > 10  # a picture
+
+
 def test_codecs_lists_specs_without_importing_torch_or_building_a_codec():
     """`gic codecs` reads the registry's specs: no torch, no Qt, no weights, whatever is installed."""
     code = (
