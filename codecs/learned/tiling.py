@@ -64,3 +64,65 @@ def synthesise_tiled(synthesise: Callable[..., Any], grids: tuple[Any, ...], fac
             out[..., y0 * factor: y1 * factor, x0 * factor: x1 * factor] = \
                 img[..., (y0 - iy0) * factor: (y1 - iy0) * factor, (x0 - ix0) * factor: (x1 - ix0) * factor]
     return out
+
+
+def tile_spans(h: int, w: int, tile: int = TILE, halo: int = HALO) -> list[tuple[tuple[int, int, int, int], ...]]:
+    """Every tile of an h x w latent grid as ((y0, y1, iy0, iy1), (x0, x1, ix0, ix1)); one tile
+    covering the grid when it is small (the whole-image path)."""
+    if h <= tile + halo and w <= tile + halo:
+        return [((0, h, 0, h), (0, w, 0, w))]
+    return [(ys, xs) for ys in _spans(h, tile, halo) for xs in _spans(w, tile, halo)]
+
+
+def synthesise_image(synthesise: Callable[..., Any], grids: tuple[Any, ...], factor: int,
+                     height: int, width: int, to_image: Callable[[Any, int, int], np.ndarray], *,
+                     tile: int = TILE, halo: int = HALO, workers: int = 1,
+                     progress: Callable[[float], Any] | None = None,
+                     cancelled: type[Exception] = RuntimeError) -> np.ndarray:
+    """The HxWx3 uint8 image of `synthesise(*grids)`, tile by tile straight into the output.
+
+    Why: the float image of a large photo is 12 bytes a pixel, and converting it whole needs
+    several such copies (2.2 GB at 8000x6000); here only `workers` tiles are float at a time and
+    the output is the uint8 array the caller gets. Pixels equal `to_image(synthesise_tiled(...))`:
+    the conversion is per pixel. Tiles run on `workers` threads (the caller keeps each tile's
+    kernels single-threaded, so the result is the same for any worker count). `progress(f)`
+    after each tile; returning True raises `cancelled`.
+    """
+    h, w = grids[0].shape[-2:]
+    out = np.empty((height, width, 3), dtype=np.uint8)
+    spans = tile_spans(h, w, tile, halo)
+
+    def run(span: tuple[tuple[int, int, int, int], ...]) -> None:
+        (y0, y1, iy0, iy1), (x0, x1, ix0, ix1) = span
+        img = synthesise(*(g[..., iy0:iy1, ix0:ix1] for g in grids))
+        top, left = y0 * factor, x0 * factor
+        rows, cols = min(y1 * factor, height) - top, min(x1 * factor, width) - left
+        core = img[..., (y0 - iy0) * factor:, (x0 - ix0) * factor:]
+        out[top: top + rows, left: left + cols] = to_image(core, rows, cols)
+
+    def step(done: int) -> None:
+        if progress is not None and progress(done / len(spans)):
+            raise cancelled()
+
+    if workers <= 1 or len(spans) == 1:
+        for k, span in enumerate(spans, 1):
+            run(span)
+            step(k)
+        return out
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(spans)), thread_name_prefix="gic-tile") as pool:
+        futures = [pool.submit(run, span) for span in spans]
+        try:
+            done = 0
+            pending = set(futures)
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in finished:
+                    f.result()  # re-raises a tile's error here, in the caller's thread
+                done += len(finished)
+                step(done)
+        finally:
+            for f in futures:
+                f.cancel()
+    return out
