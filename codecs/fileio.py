@@ -149,6 +149,20 @@ def _fsync_dir(folder: str) -> None:
         os.close(fd)
 
 
+def check_writable(path: str | os.PathLike) -> None:
+    """Fail now, with write_atomic's message, if `path` cannot be written: before a model loads or
+    an encode runs for seconds (a missing or read-only folder, a folder in the file's place)."""
+    path = os.fspath(path)
+    target = os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
+    folder = os.path.dirname(target)
+    if os.path.isdir(target):
+        raise CodecError(f"cannot write {path}: it is a folder")
+    if not os.path.isdir(folder):
+        raise CodecError(f"cannot write {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CodecError(f"cannot write {path}: permission denied (folder {folder})")
+
+
 def read_bytes(path: str | os.PathLike) -> bytes:
     """Read a whole file; a missing or unreadable one raises CodecError("cannot read FILE: reason")."""
     try:

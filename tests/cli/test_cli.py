@@ -488,3 +488,36 @@ def test_info_json_is_strict_json_and_a_non_finite_parameter_is_refused(tmp_path
     bad = tmp_path / "bad.gic"
     bad.write_bytes(forged[:start] + chunk + forged[start + 8 + length + 4:])
     assert_one_line_error(gic("info", bad, "--json"), "PARM", "not valid JSON")
+
+
+@pytest.mark.parametrize("case", ["missing-folder", "read-only-folder", "quality", "folder-as-output"])
+def test_bad_output_and_quality_are_reported_before_any_work(tmp_path, monkeypatch, capsys, case):
+    """Issue 24, defect 5: both were reported only after the model loaded or the encode ran."""
+    from gic.codecs import imageio
+
+    def too_late(*_args, **_kwargs):
+        raise AssertionError("reached the expensive part")
+
+    monkeypatch.setattr(registry, "create", too_late)
+    monkeypatch.setattr(imageio, "load_image", too_late)
+    out, extra, expect = tmp_path / "x.gic", [], "cannot write"
+    if case == "missing-folder":
+        out = tmp_path / "nowhere" / "x.gic"
+    elif case == "read-only-folder":
+        if os.name != "posix" or os.geteuid() == 0:
+            pytest.skip("root writes into read-only folders")
+        (tmp_path / "ro").mkdir()
+        os.chmod(tmp_path / "ro", 0o500)
+        out = tmp_path / "ro" / "x.gic"
+    elif case == "quality":
+        spec = registry.spec(registry.default_name())
+        extra, expect = ["--quality", str(spec.quality_range[1] + 1)], "--quality"
+    else:
+        out.mkdir()
+        out.with_suffix(".png").mkdir()
+    assert cli.main(["encode", str(SAMPLE), str(out), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gic: error: ") and expect in err and len(err.splitlines()) == 1
+    if case != "quality":
+        assert cli.main(["decode", str(SAMPLE), str(out.with_suffix(".png"))]) == 2
+        assert "cannot write" in capsys.readouterr().err
