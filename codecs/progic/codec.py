@@ -16,6 +16,7 @@ from ..base import Cancelled, Preview, ProgressFn, RegionCodec
 from ..container import GicFile
 from ..errors import CodecError, GicFormatError
 from ..learned.codec import LearnedCodec
+from ..learned.tokenizer import Tokenizer
 from . import SPEC
 from .entropy import decode_layer, encode_layer, symbol_costs
 from .model import FACTOR
@@ -38,7 +39,7 @@ def roi_to_latent(roi: np.ndarray, lh: int, lw: int) -> np.ndarray:
     return padded.reshape(lh, FACTOR, lw, FACTOR).any(axis=(1, 3))
 
 
-class ProGICCodec(LearnedCodec, RegionCodec):
+class ProGICCodec(LearnedCodec, RegionCodec, Tokenizer):
     name = CODEC_NAME
     description = SPEC.description
     extension = SPEC.extension
@@ -66,6 +67,18 @@ class ProGICCodec(LearnedCodec, RegionCodec):
         with torch.inference_mode():
             idx = self.analyse_tiled(model.analyse, model.pad(self.to_tensor(image)))
         return idx[:, 0].cpu().numpy().astype(np.int64)  # S x h x w
+
+    # -- the tokenizer capability (what a token-prior family builds on) ---------------------------
+    def tokenize(self, image: np.ndarray) -> np.ndarray:
+        return self._indices(image)
+
+    def detokenize(self, tokens: np.ndarray, depth: np.ndarray, height: int, width: int) -> np.ndarray:
+        idx = np.zeros((self.stages,) + depth.shape, dtype=np.int64)
+        idx[:len(tokens)] = tokens
+        return self._synthesise(idx, np.minimum(depth, len(tokens)), height, width)
+
+    def vocab(self, stage: int) -> int:
+        return int(self.loaded.tables[stage - 1].shape[-1])
 
     def _encode(self, image: np.ndarray, quality: int, *, progress: ProgressFn | None = None) -> bytes:
         return self._encode_region(image, quality, None, None, progress=progress)
@@ -116,11 +129,14 @@ class ProGICCodec(LearnedCodec, RegionCodec):
         decode_layer(f.layers[k - 1], depth >= k, *self._models(k), out=idx[k - 1], what=f"layer {k}")
 
     def _render(self, idx: np.ndarray, depth: np.ndarray, f: GicFile) -> np.ndarray:
+        return self._synthesise(idx, depth, f.header.height, f.header.width)
+
+    def _synthesise(self, idx: np.ndarray, depth: np.ndarray, height: int, width: int) -> np.ndarray:
         with torch.inference_mode():
             t_idx = torch.from_numpy(idx)[:, None].to(self.device)
             t_depth = torch.from_numpy(depth)[None].to(self.device)
             y = self.synthesise_tiled(self.loaded.model.synthesise, t_idx, t_depth)
-        return self.to_image(y, f.header.height, f.header.width)
+        return self.to_image(y, height, width)
 
     def decode_progressive(self, data: bytes) -> Iterator[Preview]:
         f, depth = self._open(data)
