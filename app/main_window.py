@@ -23,7 +23,7 @@ from .document import Document
 from .encode_dialog import CodecInfo, EncodeDialog
 from .image_view import ImageView
 from .layer_panel import LayerPanel
-from .qimage import heatmap_to_rgba
+from .qimage import heatmap_to_rgba, tokens_to_rgba
 from .roi_editor import RoiEditor, load_mask_png, save_mask_png
 from .workers import JobRunner
 
@@ -31,6 +31,7 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.ppm *.avi
 OPEN_FILTER = f"gic files and images (*.gic *.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.ppm *.avif *.jxl);;" \
               f"gic files (*.gic);;{IMAGE_FILTER};;All files (*)"
 HEATMAP = "heatmap"
+TOKENS = "tokens"
 PLACEHOLDER = "Open a .gic file or an image (Ctrl+O), or drop one here."
 
 
@@ -114,6 +115,11 @@ class MainWindow(QMainWindow):
         self.heatmap_opacity.setValue(60)
         self.heatmap_opacity.valueChanged.connect(
             lambda v: self.view.set_overlay_opacity(HEATMAP, v / 100.0))
+        self.tokens_check = QCheckBox("Token map")
+        self.tokens_check.setToolTip("Token codecs: which tokens this layer read from the file (clear), "
+                                     "which the prior guessed (blue) or regenerated after dropping (orange)")
+        self.tokens_check.toggled.connect(lambda _on: self._update_token_map())
+        self.tokens_check.setEnabled(False)
         self.original_label = QLabel("Original: not known")
         self.original_label.setWordWrap(True)
         self.attach_button = QPushButton("Attach original…")
@@ -124,6 +130,7 @@ class MainWindow(QMainWindow):
         ob.addRow(self.attach_button)
         ob.addRow(self.heatmap_check)
         ob.addRow("Opacity", self.heatmap_opacity)
+        ob.addRow(self.tokens_check)
 
         info_box = QGroupBox("File")
         ib = QVBoxLayout(info_box)
@@ -443,9 +450,21 @@ class MainWindow(QMainWindow):
                 self.layers.show_progress(len(self.previews), p.num_layers, bool(self.doc and self.doc.info
                                                                                   and self.doc.info.partial))
                 self._update_quality_label()
+                self._update_token_map(p)
                 if self.heatmap_check.isChecked():
                     self._request_heatmap()
                 return
+
+    def _update_token_map(self, p: Preview | None = None) -> None:
+        """Show the current layer's token states when the codec has them and the box is ticked."""
+        p = p or self.current_preview()
+        has = p is not None and p.tokens is not None
+        self.tokens_check.setEnabled(has)
+        if has and self.tokens_check.isChecked():
+            h, w = p.image.shape[:2]
+            self.view.set_overlay(TOKENS, tokens_to_rgba(p.tokens, h, w), opacity=0.45, z=1.5)
+        else:
+            self.view.set_overlay(TOKENS, None)
 
     def current_preview(self) -> Preview | None:
         return self.doc.preview(self.layers.current_layer()) if self.doc is not None else None

@@ -36,6 +36,17 @@ def mask_to_rgba(mask: np.ndarray, color: tuple[int, int, int] = (255, 200, 0)) 
     return out
 
 
+#: Token map colours: sent tokens stay clear; guessed ones blue, dropped (regenerated) ones orange.
+TOKEN_COLOURS = np.array([[0, 0, 0, 0], [40, 120, 255, 255], [255, 140, 0, 255]], dtype=np.uint8)
+
+
+def tokens_to_rgba(states: np.ndarray, height: int, width: int) -> np.ndarray:
+    """An H x W RGBA overlay of a token-state grid (each token a block of the image)."""
+    fy, fx = -(-height // states.shape[0]), -(-width // states.shape[1])
+    big = np.repeat(np.repeat(np.clip(states, 0, 2), fy, 0), fx, 1)[:height, :width]
+    return TOKEN_COLOURS[big]
+
+
 def heatmap_to_rgba(values: np.ndarray, vmax: float | None = None) -> np.ndarray:
     """Colour-map a HxW float map (0 = good) with a dark-blue → yellow → red ramp, opaque."""
     v = np.asarray(values, np.float32)

@@ -26,6 +26,17 @@ class Preview:
     image: np.ndarray  # HxWx3 uint8
     bits: int  # bits read so far (header included)
     partial: bool = False  # the file held fewer layers than it announced
+    #: Token codecs: h x w uint8 state of each token (TOKEN_SENT / TOKEN_GUESSED / TOKEN_DROPPED),
+    #: which the viewer's token map shows; None for other codecs.
+    tokens: np.ndarray | None = None
+
+
+#: A token read from the file so far.
+TOKEN_SENT = 0
+#: A token not read yet: the prior's guess stands in until its layer arrives.
+TOKEN_GUESSED = 1
+#: A token the encoder dropped: the prior regenerated it.
+TOKEN_DROPPED = 2
 
 
 def check_image(image: np.ndarray) -> np.ndarray:

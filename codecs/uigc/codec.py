@@ -13,7 +13,7 @@ from typing import Iterator
 import numpy as np
 
 from .. import registry
-from ..base import Cancelled, Preview, ProgressFn, RegionCodec
+from ..base import TOKEN_DROPPED, TOKEN_GUESSED, TOKEN_SENT, Cancelled, Preview, ProgressFn, RegionCodec
 from ..container import GicFile
 from ..errors import CodecError, GicFormatError
 from ..learned.codec import LearnedCodec
@@ -156,8 +156,10 @@ class UIGCCodec(LearnedCodec, RegionCodec):
 
     def decode_progressive(self, data: bytes) -> Iterator[Preview]:
         for f, d in self.decoded_grids(data):
+            unsent = TOKEN_DROPPED if d.layers == NUM_STEPS else TOKEN_GUESSED
+            states = np.where(d.sent, TOKEN_SENT, unsent).astype(np.uint8)
             yield Preview(layer=d.layers, num_layers=f.header.num_layers, image=self._render(f, d),
-                          bits=8 * f.layer_offsets[d.layers - 1], partial=f.partial)
+                          bits=8 * f.layer_offsets[d.layers - 1], partial=f.partial, tokens=states)
 
     def decode(self, data: bytes) -> np.ndarray:
         last = None

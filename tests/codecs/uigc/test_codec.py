@@ -117,3 +117,11 @@ def test_same_tokens_with_one_or_two_threads(files, tmp_path):
         return subprocess.run([sys.executable, "-c", DECODE_SCRIPT, str(p)], env=env, check=True,
                               capture_output=True, text=True).stdout
     assert run(1) == run(2)
+
+
+def test_previews_carry_the_token_states(codec, files):
+    from gic.codecs.base import TOKEN_DROPPED, TOKEN_GUESSED, TOKEN_SENT
+    previews = list(codec.decode_progressive(files[1]))
+    first, last = previews[0].tokens, previews[-1].tokens
+    assert set(np.unique(first)) == {TOKEN_SENT, TOKEN_GUESSED}
+    assert set(np.unique(last)) == {TOKEN_SENT, TOKEN_DROPPED}  # quality 1 drops every droppable token
