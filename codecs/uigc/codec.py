@@ -19,7 +19,7 @@ from ..errors import CodecError, GicFormatError
 from ..learned.codec import LearnedCodec
 from ..learned.tokenizer import Tokenizer
 from . import SPEC
-from .coding import FLAG_TOTAL, LAST, NUM_CONTEXTS, Decoded, decode_grid, encode_grid
+from .coding import LAST, Decoded, decode_grid, encode_grid
 from .schedule import NUM_STEPS, step_map
 from .weights import LoadedPrior, load_prior
 
@@ -123,31 +123,29 @@ class UIGCCodec(LearnedCodec, RegionCodec):
 
         def step_done(s: int) -> bool:
             return progress is not None and bool(progress((s + 1) / NUM_STEPS))
-        layers, keep16, _ = encode_grid(self.prior, grid, droppable, drop, step_done)
+        layers, _ = encode_grid(self.prior, grid, droppable, drop, step_done)
         if len(layers) < NUM_STEPS:
             raise Cancelled()
-        return self.pack(image.shape, layers, {"keep": keep16}, roi)
+        return self.pack(image.shape, layers, {}, roi)
 
     # -- decoding ----------------------------------------------------------------------------
-    def _open(self, data: bytes) -> tuple[GicFile, np.ndarray, list[int]]:
+    def _open(self, data: bytes) -> tuple[GicFile, np.ndarray]:
         f = self.unpack(data)
-        keep = f.params.get("keep")
-        if (not isinstance(keep, list) or len(keep) != NUM_CONTEXTS
-                or not all(type(k) is int and 0 <= k <= FLAG_TOTAL for k in keep)):
-            raise GicFormatError("file has malformed UIGC parameters (keep)")
+        if f.params:
+            raise GicFormatError("file has unknown UIGC parameters")
         if f.header.num_layers != NUM_STEPS:
             raise GicFormatError("file has inconsistent UIGC parameters (layers)")
         h, w = self.latent_size(f.header.height, f.header.width)
         inside = roi_to_grid(f.roi, self.factor, h, w) if f.roi is not None else np.zeros((h, w), bool)
-        return f, (step_map(h, w) == LAST) & ~inside, keep
+        return f, (step_map(h, w) == LAST) & ~inside
 
     def decoded_grids(self, data: bytes) -> Iterator[tuple[GicFile, Decoded]]:
         """Each complete layer's token grid (the tokens overlay shows which were sent)."""
-        f, droppable, keep = self._open(data)
+        f, droppable = self._open(data)
         if not f.layers:
             raise GicFormatError("file holds no complete layer to decode")
         h, w = droppable.shape
-        for d in decode_grid(self.prior, f.layers, h, w, droppable, keep):
+        for d in decode_grid(self.prior, f.layers, h, w, droppable):
             yield f, d
 
     def _render(self, f: GicFile, d: Decoded) -> np.ndarray:
@@ -169,8 +167,8 @@ class UIGCCodec(LearnedCodec, RegionCodec):
 
     def roi_bits(self, data: bytes) -> tuple[int, int] | None:
         """Bits inside vs outside the stored ROI: each layer's bytes split by its tokens' code
-        lengths inside and outside (flags count outside: ROI tokens have none)."""
-        f, droppable, _ = self._open(data)
+        lengths inside and outside (its keep flags are shared out the same way)."""
+        f, droppable = self._open(data)
         if f.roi is None:
             return None
         h, w = droppable.shape
