@@ -6,13 +6,14 @@ starts the background jobs that fill it and shows what it holds.
 from __future__ import annotations
 
 import functools
+import time
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGroupBox, QLabel,
-                               QMainWindow, QProgressBar, QPushButton, QSlider, QSplitter, QTabWidget,
+                               QMainWindow, QMessageBox, QProgressBar, QPushButton, QSlider, QSplitter, QTabWidget,
                                QToolButton, QVBoxLayout, QWidget, QFormLayout, QSizePolicy)
 
 from gic.codecs.base import Preview, bits_per_pixel
@@ -32,6 +33,7 @@ OPEN_FILTER = f"gic files and images (*.gic *.png *.jpg *.jpeg *.webp *.bmp *.ti
               f"gic files (*.gic);;{IMAGE_FILTER};;All files (*)"
 HEATMAP = "heatmap"
 TOKENS = "tokens"
+CLOSE_GRACE_S = 3.0  # how long closing waits for cancelled jobs to stop
 PLACEHOLDER = "Open a .gic file or an image (Ctrl+O), or drop one here."
 
 
@@ -57,6 +59,7 @@ class MainWindow(QMainWindow):
         self.devices = ["cpu"]
         self._heatmap_layer: int | None = None
         self._loading: Path | None = None  # image file being loaded in the background
+        self.ask_on_close = True  # False for non-interactive use (--screenshot)
 
         self.decode_runner = JobRunner("decode", self)
         self.metrics_runner = JobRunner("metrics", self)
@@ -718,16 +721,16 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Encoding cancelled", 4000)
 
     @Slot()
-    def save_dialog(self) -> None:
+    def save_dialog(self) -> bool:
+        """Ask where to save the encoded file and save it; True if it was saved."""
         doc = self.doc
         if doc is None or doc.data is None:
-            return
+            return False
         codec_ext = Path(doc.name).suffix or ".gic"
         start = Path(settings.get("last_dir", str(Path.home()))) / doc.name
         path, _ = QFileDialog.getSaveFileName(self, "Save encoded file", str(start),
                                               f"Encoded (*{codec_ext});;All files (*)")
-        if path:
-            self.save_encoded(path)
+        return bool(path) and self.save_encoded(path)
 
     def save_encoded(self, path: str | Path) -> bool:
         doc = self.doc
@@ -897,15 +900,66 @@ class MainWindow(QMainWindow):
     def is_busy(self) -> bool:
         return any(r.is_busy() for r in self._runners) or self.compare.is_busy() or self.rd_plot.is_busy()
 
-    def shutdown(self) -> None:
-        """Cancel every job and wait for the threads (the window is closing)."""
-        for r in self._runners:
-            r.shutdown()
-        self.compare.shutdown()
-        self.rd_plot.shutdown()
+    def all_runners(self) -> list[JobRunner]:
+        """Every job runner of the window, its Compare and RD-plot tabs included."""
+        return self._runners + list(self.compare.runners) + [self.rd_plot.runner]
+
+    def shutdown(self, grace_s: float = CLOSE_GRACE_S) -> bool:
+        """Cancel every job, then wait up to `grace_s` in all for the threads (the window is closing).
+
+        True when all stopped. Jobs check their cancel flag between tiles and layers, so this is
+        quick; one that is not done in time is left to `workers.exit_when_stopped` at exit.
+        """
+        runners = self.all_runners()
+        for r in runners:
+            r.cancel_all()  # all first: they stop in parallel
+        deadline = time.monotonic() + grace_s
+        return all([r.shutdown(int(1000 * max(0.0, deadline - time.monotonic()))) for r in runners])
+
+    def unsaved_result(self) -> bool:
+        """An encode result is open that was never saved (closing would lose it)."""
+        doc = self.doc
+        return doc is not None and doc.data is not None and not doc.saved
+
+    def work_in_progress(self) -> list[str]:
+        """What the user started that is still running and would be lost by closing."""
+        running = []
+        if self.encode_runner.is_busy():
+            running.append("an encode")
+        if self.compare.is_busy():
+            running.append("a comparison")
+        if self.rd_plot.is_busy():
+            running.append("an RD measurement")
+        return running
+
+    def confirm_close(self) -> bool:
+        """Ask before losing work: Save / Quit without saving / Cancel. True to go on closing."""
+        unsaved, running = self.unsaved_result(), self.work_in_progress()
+        if not self.ask_on_close or not (unsaved or running):
+            return True
+        lines = []
+        if running:
+            lines.append(f"{' and '.join(running).capitalize()} is still running; quitting cancels it.")
+        if unsaved:
+            lines.append(f"The encoded result {self.doc.name} is not saved.")
+        box = QMessageBox(QMessageBox.Icon.Warning, "Quit gic viewer", " ".join(lines), parent=self)
+        buttons = QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel
+        if unsaved:
+            buttons |= QMessageBox.StandardButton.Save
+        box.setStandardButtons(buttons)
+        box.button(QMessageBox.StandardButton.Discard).setText("Quit without saving" if unsaved else "Quit")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        answer = box.exec()
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save_dialog()
+        return answer == QMessageBox.StandardButton.Discard
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.confirm_close():
+            event.ignore()
+            return
         self._save_settings()
+        self.hide()  # gone at once, even while the last cancelled job winds down
         self.shutdown()
         super().closeEvent(event)
 

@@ -105,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
     from .main_window import MainWindow
 
     window = MainWindow()
+    window.ask_on_close = not screenshot
     size = _parse_size(getattr(args, "size", None))
     if size:
         window.resize(*size)
@@ -129,9 +130,12 @@ def run(args: argparse.Namespace) -> int:
                 window.document_ready.connect(lambda: _attach_once(window, args.original))
         window.tabs.setCurrentIndex(tab)
         try:
-            return app.exec()
+            code = app.exec()
         finally:
             app.removeEventFilter(opener)
+        from .workers import exit_when_stopped
+
+        return exit_when_stopped(code, grace_s=2.0)  # never let Python delete a QThread that still runs
 
     return _screenshot(app, window, target, Path(screenshot), tab, getattr(args, "original", None))
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import sys
 import threading
+import time
 import traceback
 from typing import Any, Callable
 
@@ -41,6 +43,44 @@ def cancel_and_join_all(timeout_ms: int = 10000) -> None:
         t.ctx.cancel()
     for t in threads:
         t.wait(timeout_ms)
+
+
+def stop_all(grace_s: float = 3.0) -> bool:
+    """Cancel every job thread and wait up to `grace_s` in all; True when none is left running.
+
+    Why a bound: a job stuck inside one long library call cannot see its cancel flag, and the
+    window must not freeze on quit. What is still running after it is left to `exit_when_stopped`.
+    """
+    with _live_lock:
+        threads = list(_live_threads)
+    for t in threads:
+        t.ctx.cancel()
+    deadline = time.monotonic() + grace_s
+    for t in threads:
+        t.wait(max(0, int(1000 * (deadline - time.monotonic()))))
+    return live_job_threads() == 0
+
+
+def exit_when_stopped(code: int, grace_s: float = 3.0) -> int:
+    """After the event loop: give job threads `grace_s` to stop, then end the process cleanly.
+
+    Returns `code` when every thread stopped. Otherwise Python would delete a still-running QThread
+    while shutting down, and Qt aborts ("QThread: Destroyed while thread ... is still running",
+    SIGABRT): the work is already cancelled and settings are saved, so the process leaves at once
+    with `code` (os._exit skips only the interpreter's teardown).
+    """
+    if stop_all(grace_s):
+        return code
+    import sys
+
+    log.warning("%d job thread(s) did not stop within %.0f s of quitting; exiting anyway",
+                live_job_threads(), grace_s)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def worker_thread_count() -> int:
@@ -79,11 +119,16 @@ class JobContext:
 
 
 def _run_with_torch(fn: Callable[[JobContext], Any], ctx: JobContext) -> Any:
-    """Run `fn` under torch.inference_mode (it is per thread) with a sane thread count."""
-    try:
-        import torch
-    except ImportError:  # the classical codecs work without torch
-        return fn(ctx)
+    """Run `fn` under torch.inference_mode (it is per thread) with a sane thread count, once torch is
+    loaded. Never imports it: a job that needs torch imports it itself (a decode on ONNX Runtime and
+    the classical codecs never do), so the first picture does not wait seconds for `import torch`."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        try:
+            return fn(ctx)
+        finally:
+            if "torch" in sys.modules:  # this job loaded it: the next ones get the thread count
+                sys.modules["torch"].set_num_threads(worker_thread_count())
     torch.set_num_threads(worker_thread_count())
     with torch.inference_mode():
         return fn(ctx)
@@ -166,19 +211,28 @@ class JobRunner(QObject):
             self._current.ctx.cancel()
             self._current = None
 
+    def cancel_all(self) -> list["_JobThread"]:
+        """Ask every thread of this runner to stop, superseded ones too; returns them."""
+        self.cancel()
+        threads = list(self._threads)
+        for t in threads:
+            t.ctx.cancel()
+        return threads
+
     def current_id(self) -> int | None:
         return self._current.ctx.job_id if self._current is not None else None
 
     def is_busy(self) -> bool:
         return any(not t.isFinished() for t in self._threads)
 
-    def shutdown(self, timeout_ms: int = 10000) -> bool:
-        """Cancel everything and wait for the threads (window close, app exit). True if all stopped."""
-        self.cancel()
+    def shutdown(self, timeout_ms: int = 3000) -> bool:
+        """Cancel everything and wait for the threads, `timeout_ms` in all (window close, app exit).
+        True if all stopped; a thread still running stays referenced (never deleted while it runs)."""
+        threads = self.cancel_all()
+        deadline = time.monotonic() + timeout_ms / 1000
         ok = True
-        for t in list(self._threads):
-            t.ctx.cancel()
-            ok = t.wait(timeout_ms) and ok
+        for t in threads:
+            ok = t.wait(max(0, int(1000 * (deadline - time.monotonic())))) and ok
         for t in list(self._threads):
             if t.isFinished():
                 self._forget(t)

@@ -157,11 +157,16 @@ def load_any(path: str, device: str | None = None) -> Any:
 def cmd_encode(args: argparse.Namespace) -> int:
     from gic.codecs import fileio, imageio, provenance, registry
 
+    if Path(args.input).is_dir():
+        return cmd_batch(args, "encode")
+    _single_file(args)
     if args.background_quality is not None and args.roi is None:
         raise UsageError("--background-quality needs --roi")
+    name = args.codec or default_codec()
+    _check_quality(name, args.quality)  # cheap checks first: before the model loads or pixels decode
+    fileio.check_writable(args.output)
     image = imageio.load_image(args.input)
     h, w = image.shape[:2]
-    name = args.codec or default_codec()
     codec = registry.create(name, device=args.device)
     roi = imageio.load_mask(args.roi) if args.roi is not None else None
     with progress_bar(f"encoding with {name}") as progress:
@@ -185,15 +190,29 @@ def cmd_encode(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_quality(name: str, quality: int | None) -> None:
+    """--quality against the codec's spec (no codec is built; an unknown name fails here too)."""
+    from gic.codecs import registry
+
+    spec = registry.spec(name)
+    lo, hi = spec.quality_range
+    if quality is not None and not lo <= quality <= hi:
+        raise UsageError(f"--quality for {name} must be in [{lo}, {hi}], got {quality}")
+
+
 # -- decode -------------------------------------------------------------------------------------
 def cmd_decode(args: argparse.Namespace) -> int:
-    from gic.codecs import imageio, opening
+    from gic.codecs import fileio, imageio, opening
     from gic.codecs.errors import CodecError
 
-    if Path(args.output).suffix.lower() != ".png":
-        raise UsageError(f"the output must be a .png file, got {args.output}")
     if args.layers is not None and args.layers < 1:
         raise UsageError(f"--layers must be at least 1, got {args.layers}")
+    if Path(args.input).is_dir():
+        return cmd_batch(args, "decode")
+    _single_file(args)
+    if Path(args.output).suffix.lower() != ".png":
+        raise UsageError(f"the output must be a .png file, got {args.output}")
+    fileio.check_writable(args.output)
     opened = opening.open_path(args.input)  # validates a .gic; tolerates a cut after whole layers
     data = opened.data
     extra = ""
@@ -233,6 +252,85 @@ def cmd_decode(args: argparse.Namespace) -> int:
     h, w = image.shape[:2]
     print(f"wrote {args.output}: {_size(w, h)} from {args.input} ({what}{extra})")
     return 0
+
+
+# -- folders ------------------------------------------------------------------------------------
+def _single_file(args: argparse.Namespace) -> None:
+    if args.jobs != 1:
+        raise UsageError("--jobs applies when IN is a folder")
+
+
+def cmd_batch(args: argparse.Namespace, verb: str) -> int:
+    """`gic encode DIR OUTDIR` / `gic decode DIR OUTDIR`: every file, a worker pool, a summary."""
+    import time
+
+    from gic.codecs import batch
+
+    if getattr(args, "roi", None) is not None:
+        raise UsageError("--roi applies to one image, not a folder")
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    if verb == "encode":
+        name = args.codec or default_codec()
+        plan = batch.plan_encode(args.input, args.output, name, force=args.force)
+        settings: batch.Settings = batch.EncodeSettings(name, args.quality, args.bpp, args.device,
+                                                        metadata=not args.no_metadata)
+    else:
+        plan = batch.plan_decode(args.input, args.output, force=args.force)
+        settings = batch.DecodeSettings(args.layers, args.device)
+    done_verb = f"{verb}d"
+    t0 = time.perf_counter()
+    with _batch_progress(plan.total, verb) as report:
+        results = batch.run(plan, settings, jobs=args.jobs, on_result=report)
+    print(batch.summary_table(results, time.perf_counter() - t0, verb=done_verb))
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        print(f"{PROG}: error: {len(failed)} of {len(results)} files failed (listed above)", file=sys.stderr)
+        return 2
+    return 0
+
+
+@contextlib.contextmanager
+def _batch_progress(total: int, verb: str) -> Iterator[Callable[[Any], None]]:
+    """A per-file callback: a tqdm bar with ETA on a terminal, else one line per file with an ETA;
+    failures always get their own `gic: error: FILE: reason` line on stderr."""
+    import time
+
+    t0, count = time.perf_counter(), [0, 0]  # files seen, of which processed (not settled up front)
+    bar = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, desc=verb, unit="file", file=sys.stderr, leave=False)
+
+    def report(result: Any) -> None:
+        count[0] += 1
+        if result.status != "skipped":
+            count[1] += 1
+        line = None
+        if result.status == "failed":
+            name = result.source.name
+            line = f"{PROG}: error: " + (result.detail if name in result.detail else f"{name}: {result.detail}")
+        elif bar is None:
+            elapsed = time.perf_counter() - t0
+            left = total - count[0]
+            eta = elapsed / count[1] * left if count[1] and result.status == "done" else None
+            what = (f"{result.output.name}, {result.bytes_out} bytes, {result.seconds:.1f} s"
+                    if result.status == "done" else f"skipped: {result.detail}")
+            line = f"[{count[0]}/{total}] {result.source.name} -> {what}" + \
+                (f", ETA {eta:.0f} s" if eta is not None else "")
+        if bar is not None:
+            if line:
+                bar.write(line, file=sys.stderr)
+            bar.update(1)
+        elif line:
+            print(line, file=sys.stderr)
+
+    try:
+        yield report
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 # -- info ---------------------------------------------------------------------------------------
@@ -317,7 +415,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     opened = opening.open_path(args.file)
     info = gic_info(opened) if opened.is_gic else image_info(opened)
     if args.json:
-        print(json.dumps(info, indent=2))
+        print(json.dumps(info, indent=2, allow_nan=False))  # strict JSON (the reader is strict too)
     else:
         _print_info(info)
     return 0
@@ -430,6 +528,14 @@ def _add_lazy(sub: argparse._SubParsersAction, name: str, chosen: str | None, ar
     p.set_defaults(func=run)
 
 
+def _add_batch_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                   help="folders: worker processes (default 1; each loads the codec once and gets "
+                        "1/N of the CPUs)")
+    p.add_argument("--force", "--overwrite", dest="force", action="store_true",
+                   help="folders: redo files whose output exists (default: skip them)")
+
+
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The `gic` parser; only the subcommand named in argv (if any) imports its module."""
     argv = list(argv or [])
@@ -440,9 +546,13 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("encode", help="compress an image", description="Compress an image file.")
-    p.add_argument("input", metavar="IN", help="image file (PNG, JPEG, WebP, ...)")
-    p.add_argument("output", metavar="OUT", help="compressed file to write (atomically)")
+    p = sub.add_parser("encode", help="compress an image or a folder of images",
+                       description="Compress an image file, or every image in a folder (IN a folder, "
+                       "OUT a folder: outputs are named after the inputs with the codec's extension; "
+                       "existing outputs are skipped unless --force; a file that fails is reported and "
+                       "the others go on; exit status 2 if any failed).")
+    p.add_argument("input", metavar="IN", help="image file (PNG, JPEG, WebP, ...), or a folder of them")
+    p.add_argument("output", metavar="OUT", help="compressed file to write (atomically), or a folder")
     p.add_argument("--codec", help="codec name (see 'gic codecs'; default: the first one it lists "
                    "by rank, a learned codec when one is installed)")
     rate = p.add_mutually_exclusive_group()
@@ -455,14 +565,18 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--no-metadata", action="store_true",
                    help="leave out the .gic metadata chunk (source name, encoder version, target bpp; "
                         "about 60 bytes)")
+    _add_batch_options(p)
     p.set_defaults(func=cmd_encode)
 
-    p = sub.add_parser("decode", help="decompress to PNG", description="Decompress a .gic or "
-                       "classical file to PNG.")
-    p.add_argument("input", metavar="IN", help=".gic file, or any image file")
-    p.add_argument("output", metavar="OUT.png", help="PNG file to write (atomically)")
+    p = sub.add_parser("decode", help="decompress to PNG (a file or a folder)", description="Decompress "
+                       "a .gic or classical file to PNG, or every such file in a folder (IN and OUT "
+                       "folders: .gic files and files with a codec's extension become OUT/NAME.png; "
+                       "existing outputs are skipped unless --force).")
+    p.add_argument("input", metavar="IN", help=".gic file, or any image file, or a folder of them")
+    p.add_argument("output", metavar="OUT.png", help="PNG file to write (atomically), or a folder")
     p.add_argument("--layers", type=int, metavar="K", help="decode only the first K layers (.gic)")
     p.add_argument("--device", type=_device, default="cpu", help="cpu or cuda (learned codecs)")
+    _add_batch_options(p)
     p.set_defaults(func=cmd_decode)
 
     p = sub.add_parser("info", help="describe a file", description="Header, layers, ROI, "

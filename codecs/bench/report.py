@@ -121,9 +121,10 @@ def write_report(config: "BenchConfig", summary: dict[str, Any], cpus: int) -> s
         out[-1:-1] = [f"- Sweep time: {timing['points']} points in {timing['sweep_s'] / 60:.1f} "
                       f"min ({per:.1f} s per point, metrics included; summed over resumed runs)."]
     if "dists" not in metrics:
-        out += ["DISTS is not in this run's `--metrics`: on a CPU it costs about 10 s per "
-                "768x512 point (VGG16 at full resolution), hours for the full sweep. Add it with "
-                "`--metrics psnr,ms-ssim,lpips,dists`, preferably with `--device cuda`.", ""]
+        out += ["DISTS is not in this run's `--metrics` (nor in the CPU default): on one CPU thread "
+                "it costs about 5 s per 768x512 point even with the original's features cached "
+                "(VGG16 at full resolution; `gic bench --help`), hours for the full sweep. Add it "
+                "with `--metrics psnr,ms-ssim,lpips,dists`, preferably with `--device cuda`.", ""]
     if summary["not_computed"]:
         out += ["**Not computed (metrics recorded as NaN / null):**", ""]
         out += [f"- {m}: {why}" for m, why in summary["not_computed"].items()] + [""]

@@ -30,6 +30,19 @@ from .records import (METRIC_KEYS, BenchError, average_results, columns, read_cs
 from .speed import cpus_for, thread_budget
 
 ALL_METRICS = ("psnr", "ms-ssim", "lpips", "dists")
+#: Without a GPU DISTS costs ~20x LPIPS per point (benchmarks/metric_cost.json), so it is opt-in.
+CPU_METRICS = ("psnr", "ms-ssim", "lpips")
+
+
+def default_metrics(device: str | None) -> tuple[str, ...]:
+    """Every metric on CUDA (the named device, or None with a GPU present); without DISTS on CPU."""
+    if device is None:
+        import torch
+
+        on_gpu = torch.cuda.is_available()
+    else:
+        on_gpu = str(device).startswith("cuda")
+    return ALL_METRICS if on_gpu else CPU_METRICS
 CSV_NAME = "per_image.csv"
 RUN_NAME = "run.json"
 
@@ -44,7 +57,7 @@ class BenchConfig:
     data: Path
     out: Path
     codecs: list[str] | None = None  # None: every registered codec
-    metrics: tuple[str, ...] = ALL_METRICS
+    metrics: tuple[str, ...] = ()  # (): default_metrics(device)
     bpps: tuple[float, ...] | None = None  # target rates instead of quality points
     points: int = 8  # quality points per codec when no bpps are given
     repeat: int = 1  # timed runs per point (median)
@@ -63,6 +76,7 @@ class BenchConfig:
     references: tuple[Path, ...] = ()  # published curves (CompressAI JSON) drawn and compared
 
     def __post_init__(self) -> None:
+        self.metrics = tuple(self.metrics) or default_metrics(self.device)
         if not self.anchor:
             from .. import registry
 

@@ -9,12 +9,19 @@ Family-neutral: a family hands in its analysis (image -> latent-grid tensor) and
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
-import torch
+import numpy as np
 
 TILE = 48  # latent positions per tile core (768 pixels at 16x)
 HALO = 8  # latent positions of context on each side (128 pixels at 16x)
+
+
+def _empty_like(part: Any, shape: tuple[int, ...]) -> Any:
+    """An uninitialised array like `part` (a torch tensor or a numpy array: both runtimes tile)."""
+    if isinstance(part, np.ndarray):
+        return np.empty(shape, dtype=part.dtype)
+    return part.new_empty(shape)
 
 
 def _spans(n: int, tile: int, halo: int):
@@ -24,8 +31,8 @@ def _spans(n: int, tile: int, halo: int):
         yield a, b, max(0, a - halo), min(n, b + halo)
 
 
-def analyse_tiled(analyse: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, factor: int,
-                  tile: int = TILE, halo: int = HALO) -> torch.Tensor:
+def analyse_tiled(analyse: Callable[[Any], Any], x: Any, factor: int,
+                  tile: int = TILE, halo: int = HALO) -> Any:
     """`analyse` (image ... x H x W, a multiple of `factor`, -> ... x H/factor x W/factor) of an image
     already padded to a multiple of `factor`, in tiles when it is large."""
     h, w = x.shape[-2] // factor, x.shape[-1] // factor
@@ -36,13 +43,13 @@ def analyse_tiled(analyse: Callable[[torch.Tensor], torch.Tensor], x: torch.Tens
         for x0, x1, ix0, ix1 in _spans(w, tile, halo):
             part = analyse(x[..., iy0 * factor: iy1 * factor, ix0 * factor: ix1 * factor])
             if out is None:
-                out = torch.empty(part.shape[:-2] + (h, w), dtype=part.dtype, device=part.device)
+                out = _empty_like(part, part.shape[:-2] + (h, w))
             out[..., y0:y1, x0:x1] = part[..., y0 - iy0: y1 - iy0, x0 - ix0: x1 - ix0]
     return out
 
 
-def synthesise_tiled(synthesise: Callable[..., torch.Tensor], grids: tuple[torch.Tensor, ...], factor: int,
-                     tile: int = TILE, halo: int = HALO) -> torch.Tensor:
+def synthesise_tiled(synthesise: Callable[..., Any], grids: tuple[Any, ...], factor: int,
+                     tile: int = TILE, halo: int = HALO) -> Any:
     """`synthesise(*grids)` (each ... x h x w on the latent grid -> image ... x factor*h x factor*w),
     in tiles when the grid is large."""
     h, w = grids[0].shape[-2:]
@@ -53,7 +60,69 @@ def synthesise_tiled(synthesise: Callable[..., torch.Tensor], grids: tuple[torch
         for x0, x1, ix0, ix1 in _spans(w, tile, halo):
             img = synthesise(*(g[..., iy0:iy1, ix0:ix1] for g in grids))
             if out is None:
-                out = torch.empty(img.shape[:-2] + (h * factor, w * factor), dtype=img.dtype, device=img.device)
+                out = _empty_like(img, img.shape[:-2] + (h * factor, w * factor))
             out[..., y0 * factor: y1 * factor, x0 * factor: x1 * factor] = \
                 img[..., (y0 - iy0) * factor: (y1 - iy0) * factor, (x0 - ix0) * factor: (x1 - ix0) * factor]
+    return out
+
+
+def tile_spans(h: int, w: int, tile: int = TILE, halo: int = HALO) -> list[tuple[tuple[int, int, int, int], ...]]:
+    """Every tile of an h x w latent grid as ((y0, y1, iy0, iy1), (x0, x1, ix0, ix1)); one tile
+    covering the grid when it is small (the whole-image path)."""
+    if h <= tile + halo and w <= tile + halo:
+        return [((0, h, 0, h), (0, w, 0, w))]
+    return [(ys, xs) for ys in _spans(h, tile, halo) for xs in _spans(w, tile, halo)]
+
+
+def synthesise_image(synthesise: Callable[..., Any], grids: tuple[Any, ...], factor: int,
+                     height: int, width: int, to_image: Callable[[Any, int, int], np.ndarray], *,
+                     tile: int = TILE, halo: int = HALO, workers: int = 1,
+                     progress: Callable[[float], Any] | None = None,
+                     cancelled: type[Exception] = RuntimeError) -> np.ndarray:
+    """The HxWx3 uint8 image of `synthesise(*grids)`, tile by tile straight into the output.
+
+    Why: the float image of a large photo is 12 bytes a pixel, and converting it whole needs
+    several such copies (2.2 GB at 8000x6000); here only `workers` tiles are float at a time and
+    the output is the uint8 array the caller gets. Pixels equal `to_image(synthesise_tiled(...))`:
+    the conversion is per pixel. Tiles run on `workers` threads (the caller keeps each tile's
+    kernels single-threaded, so the result is the same for any worker count). `progress(f)`
+    after each tile; returning True raises `cancelled`.
+    """
+    h, w = grids[0].shape[-2:]
+    out = np.empty((height, width, 3), dtype=np.uint8)
+    spans = tile_spans(h, w, tile, halo)
+
+    def run(span: tuple[tuple[int, int, int, int], ...]) -> None:
+        (y0, y1, iy0, iy1), (x0, x1, ix0, ix1) = span
+        img = synthesise(*(g[..., iy0:iy1, ix0:ix1] for g in grids))
+        top, left = y0 * factor, x0 * factor
+        rows, cols = min(y1 * factor, height) - top, min(x1 * factor, width) - left
+        core = img[..., (y0 - iy0) * factor:, (x0 - ix0) * factor:]
+        out[top: top + rows, left: left + cols] = to_image(core, rows, cols)
+
+    def step(done: int) -> None:
+        if progress is not None and progress(done / len(spans)):
+            raise cancelled()
+
+    if workers <= 1 or len(spans) == 1:
+        for k, span in enumerate(spans, 1):
+            run(span)
+            step(k)
+        return out
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(spans)), thread_name_prefix="gic-tile") as pool:
+        futures = [pool.submit(run, span) for span in spans]
+        try:
+            done = 0
+            pending = set(futures)
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in finished:
+                    f.result()  # re-raises a tile's error here, in the caller's thread
+                done += len(finished)
+                step(done)
+        finally:
+            for f in futures:
+                f.cancel()
     return out

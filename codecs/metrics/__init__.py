@@ -11,7 +11,11 @@ Training code wants the differentiable modules instead: `LPIPS` (inputs in [-1, 
 Large images are evaluated in exact tiles/bands (same result as one pass), so memory does not grow
 with image size beyond the images themselves. Measured on CPU, 1 thread, 4000x3000: PSNR 0.1 s;
 MS-SSIM 12 s, ~0.4 GB; LPIPS 18 s, ~0.45 GB. DISTS (VGG16) needs ~0.9 GB whatever the size and about
-45 s per megapixel on one CPU thread (256x256: ~2 s): use CUDA for large images.
+25 s per megapixel on one (shared) CPU thread (benchmarks/metric_cost.json): use CUDA for large images.
+
+LPIPS and DISTS keep the reference image's features between calls (`refcache`), so comparing one
+original with many decoded images runs the network on the decoded ones only: half the cost, the
+same numbers.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ import torch
 
 from gic.codecs.errors import CodecError
 
-from . import dists, lpips
+from . import dists, lpips, refcache
 from .dists import DISTS
 from .lpips import LPIPS, check_images, lpips_map
 from .pixel import MS_SSIM_MIN_SIZE, ms_ssim, psnr
@@ -33,7 +37,7 @@ from ..names import METRICS  # noqa: E402  (the names live where importing them 
 
 __all__ = [
     "METRICS", "DISTS", "DISTS_SETUP_COMMAND", "LPIPS", "compute", "dists", "lpips", "lpips_map",
-    "ms_ssim", "psnr",
+    "ms_ssim", "psnr", "refcache",
 ]
 
 

@@ -22,7 +22,7 @@ from torch import nn
 
 from gic.codecs.errors import CodecError
 
-from . import weights
+from . import refcache, weights
 from .tiling import tiles
 
 #: Channels of the five ReLU outputs LPIPS compares.
@@ -94,13 +94,18 @@ class LPIPS(nn.Module):
             out.append(h)
         return out
 
+    def normalized_features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The five ReLU outputs, each unit-normalised along channels (what the distance compares)."""
+        return [_normalize(f) for f in self.features(x)]
+
+    def maps_from(self, nx: list[torch.Tensor], ny: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Per-layer calibrated distance maps from two images' normalized features."""
+        return [lin((a - b) ** 2) for lin, a, b in zip(self.lins, nx, ny)]
+
     def layer_maps(self, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
         """Per-layer calibrated distance maps (Bx1xh_kxw_k); LPIPS is the sum of their means."""
         _check_pair(x, y)
-        return [
-            lin((_normalize(fx) - _normalize(fy)) ** 2)
-            for lin, fx, fy in zip(self.lins, self.features(x), self.features(y))
-        ]
+        return self.maps_from(self.normalized_features(x), self.normalized_features(y))
 
     def forward(self, x: torch.Tensor, y: torch.Tensor, spatial: bool = False) -> torch.Tensor:
         maps = self.layer_maps(x, y)
@@ -151,27 +156,41 @@ def get_model(device: str | torch.device | None = None) -> LPIPS:
     return weights.cached_model("lpips", dev, LPIPS.load)
 
 
-def _full_layer_maps(ref: np.ndarray, dist: np.ndarray, device: str | torch.device | None) -> list[torch.Tensor]:
-    """Layer maps of the whole image, computed window by window so memory stays bounded."""
+def _full_layer_maps(ref: np.ndarray, dist: np.ndarray, device: str | torch.device | None,
+                     cache: bool = True) -> list[torch.Tensor]:
+    """Layer maps of the whole image, computed window by window so memory stays bounded; with
+    `cache`, the reference's normalized features of every window are kept (see `refcache`)."""
     check_images(ref, dist)
     model = get_model(device)
     dev = model.shift.device
     h, w = ref.shape[:2]
     if min(h, w) < MIN_SIZE:
         raise CodecError(f"LPIPS needs images of at least {MIN_SIZE}x{MIN_SIZE} px, got {w}x{h}")
+    key = refcache.key_for(("lpips", TILE_CORE, TILE_MARGIN), ref, dev) if cache else None
+    kept = refcache.CACHE.get(key) if key is not None else None
+    built: list[list[torch.Tensor]] = []
+
+    def window_maps(i: int, win: tuple[slice, slice]) -> list[torch.Tensor]:
+        nx = kept[i] if kept is not None else model.normalized_features(to_tensor_pm1(ref[win], dev))
+        if key is not None and kept is None:
+            built.append(nx)
+        return model.maps_from(nx, model.normalized_features(to_tensor_pm1(dist[win], dev)))
+
     with torch.inference_mode():
         if max(h, w) <= TILE_CORE + 2 * TILE_MARGIN:
-            return model.layer_maps(to_tensor_pm1(ref, dev), to_tensor_pm1(dist, dev))
-        full: list[torch.Tensor | None] = [None] * len(CHANNELS)
-        for t in tiles(h, w, TILE_CORE, TILE_MARGIN, align=16):
-            win = (slice(t.win_y0, t.win_y1), slice(t.win_x0, t.win_x1))
-            maps = model.layer_maps(to_tensor_pm1(ref[win], dev), to_tensor_pm1(dist[win], dev))
-            for k, (m, s) in enumerate(zip(maps, STRIDES)):
-                crop, oy, ox = t.crop(m, s)
-                if full[k] is None:
-                    # Full-image map size follows from the last tile; allocate on the first one.
-                    full[k] = torch.empty((1, 1, *_map_size(h, w, k)), device=dev)
-                full[k][..., oy : oy + crop.shape[-2], ox : ox + crop.shape[-1]] = crop
+            full = window_maps(0, (slice(0, h), slice(0, w)))
+        else:
+            full = [None] * len(CHANNELS)
+            for i, t in enumerate(tiles(h, w, TILE_CORE, TILE_MARGIN, align=16)):
+                maps = window_maps(i, (slice(t.win_y0, t.win_y1), slice(t.win_x0, t.win_x1)))
+                for k, (m, s) in enumerate(zip(maps, STRIDES)):
+                    crop, oy, ox = t.crop(m, s)
+                    if full[k] is None:
+                        # Full-image map size follows from the last tile; allocate on the first one.
+                        full[k] = torch.empty((1, 1, *_map_size(h, w, k)), device=dev)
+                    full[k][..., oy : oy + crop.shape[-2], ox : ox + crop.shape[-1]] = crop
+        if built:
+            refcache.CACHE.put(key, built)
         return full  # type: ignore[return-value]
 
 
@@ -189,15 +208,18 @@ def _map_size(h: int, w: int, k: int) -> tuple[int, int]:
     return one(h), one(w)
 
 
-def lpips(ref: np.ndarray, dist: np.ndarray, device: str | torch.device | None = None) -> float:
-    """LPIPS distance between two uint8 RGB images (0 = identical; lower is better)."""
-    maps = _full_layer_maps(ref, dist, device)
+def lpips(ref: np.ndarray, dist: np.ndarray, device: str | torch.device | None = None,
+          cache: bool = True) -> float:
+    """LPIPS distance between two uint8 RGB images (0 = identical; lower is better); `cache` keeps
+    the reference's features for the next call with the same reference (same result)."""
+    maps = _full_layer_maps(ref, dist, device, cache)
     return float(sum(m.double().mean() for m in maps))
 
 
-def lpips_map(ref: np.ndarray, dist: np.ndarray, device: str | torch.device | None = None) -> np.ndarray:
+def lpips_map(ref: np.ndarray, dist: np.ndarray, device: str | torch.device | None = None,
+              cache: bool = True) -> np.ndarray:
     """HxW float32 spatial LPIPS map, for heatmaps (reference `spatial=True` semantics)."""
-    maps = _full_layer_maps(ref, dist, device)
+    maps = _full_layer_maps(ref, dist, device, cache)
     with torch.inference_mode():
         out = maps_to_spatial(maps, ref.shape[:2])
     return out[0, 0].float().cpu().numpy()

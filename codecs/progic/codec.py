@@ -3,24 +3,28 @@
 Layer k carries the stage-k index of every latent position whose depth is at least k, in raster
 order. Without an ROI every position has depth = quality (the number of stages); with an ROI,
 positions touched by the mask get `quality` stages and the rest `background_quality`.
+
+The networks run on torch or, exported, on ONNX Runtime (`learned.runtime`): `_indices` and
+`_synthesise` are the only places that differ; entropy coding is integer tables either way.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
-import torch
 
 from ..base import Cancelled, Preview, ProgressFn, RegionCodec
 from ..container import GicFile
 from ..errors import CodecError, GicFormatError
 from ..learned.codec import LearnedCodec
 from ..learned.tokenizer import Tokenizer
-from . import SPEC
+from . import FACTOR, SPEC
 from .entropy import decode_layer, encode_layer, symbol_costs
-from .model import FACTOR
-from .weights import LoadedModel, load_model
+
+if TYPE_CHECKING:
+    from .onnx_model import OnnxLoadedModel
+    from .weights import LoadedModel
 
 CODEC_NAME = SPEC.name
 
@@ -39,30 +43,49 @@ def roi_to_latent(roi: np.ndarray, lh: int, lw: int) -> np.ndarray:
     return padded.reshape(lh, FACTOR, lw, FACTOR).any(axis=(1, 3))
 
 
+def _int_param(params: dict, key: str) -> int:
+    """A PARM value the writer stores as a JSON integer; anything else names the parameter."""
+    if key not in params:
+        raise GicFormatError(f"file has no ProGIC parameter {key!r}")
+    value = params[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise GicFormatError(f"file has a malformed ProGIC parameter {key!r}: expected an integer, "
+                             f"got {str(value)[:40]!r}")
+    return value
+
+
 class ProGICCodec(LearnedCodec, RegionCodec, Tokenizer):
     name = CODEC_NAME
     description = SPEC.description
     extension = SPEC.extension
     progressive = True
     factor = FACTOR
-    loaded: LoadedModel
+    onnx_graphs = ("analysis", "synthesis")
+    loaded: "LoadedModel | OnnxLoadedModel"
 
     def __init__(self, device: str = "cpu", weights: str | None = None, **options):
         super().__init__(device, weights, **options)
-        cfg = self.loaded.model.cfg
-        self.stages = cfg.stages
-        self.quality_range = (1, cfg.stages)
-        self.default_quality = max(1, cfg.stages // 2)
+        self.stages = self.loaded.stages
+        self.quality_range = (1, self.stages)
+        self.default_quality = max(1, self.stages // 2)
 
     @classmethod
     def default_weights(cls) -> Path:
         return default_weights_path()
 
-    def load_weights(self, path: str, device: str) -> LoadedModel:
+    def load_weights(self, path: str, device: str) -> "LoadedModel | OnnxLoadedModel":
+        if self.runtime == "onnx":
+            from .onnx_model import load_onnx_model
+            return load_onnx_model(path)
+        from .weights import load_model
         return load_model(path, device)
 
     # -- encoding ----------------------------------------------------------------------------
     def _indices(self, image: np.ndarray) -> np.ndarray:
+        if self.runtime == "onnx":
+            return self.analyse_tiled(self.loaded.analyse, self.to_array(image))[:, 0].astype(np.int64)
+        import torch
+
         model = self.loaded.model
         with torch.inference_mode():
             idx = self.analyse_tiled(model.analyse, model.pad(self.to_tensor(image)))
@@ -108,10 +131,7 @@ class ProGICCodec(LearnedCodec, RegionCodec, Tokenizer):
     def _open(self, data: bytes) -> tuple[GicFile, np.ndarray]:
         f = self.unpack(data)
         lh, lw = self.latent_size(f.header.height, f.header.width)
-        try:
-            full, bg = int(f.params["depth"]), int(f.params["bg"])
-        except (KeyError, TypeError, ValueError):
-            raise GicFormatError("file has malformed ProGIC parameters") from None
+        full, bg = _int_param(f.params, "depth"), _int_param(f.params, "bg")
         if not 1 <= bg <= full <= self.stages or full != f.header.num_layers:
             raise GicFormatError("file has inconsistent ProGIC parameters")
         if f.roi is not None:
@@ -128,15 +148,22 @@ class ProGICCodec(LearnedCodec, RegionCodec, Tokenizer):
     def _decode_layer(self, f: GicFile, depth: np.ndarray, idx: np.ndarray, k: int) -> None:
         decode_layer(f.layers[k - 1], depth >= k, *self._models(k), out=idx[k - 1], what=f"layer {k}")
 
-    def _render(self, idx: np.ndarray, depth: np.ndarray, f: GicFile) -> np.ndarray:
-        return self._synthesise(idx, depth, f.header.height, f.header.width)
+    def _render(self, idx: np.ndarray, depth: np.ndarray, f: GicFile,
+                progress: ProgressFn | None = None) -> np.ndarray:
+        return self._synthesise(idx, depth, f.header.height, f.header.width, progress)
 
-    def _synthesise(self, idx: np.ndarray, depth: np.ndarray, height: int, width: int) -> np.ndarray:
-        with torch.inference_mode():
-            t_idx = torch.from_numpy(idx)[:, None].to(self.device)
-            t_depth = torch.from_numpy(depth)[None].to(self.device)
-            y = self.synthesise_tiled(self.loaded.model.synthesise, t_idx, t_depth)
-        return self.to_image(y, height, width)
+    def _synthesise(self, idx: np.ndarray, depth: np.ndarray, height: int, width: int,
+                    progress: ProgressFn | None = None) -> np.ndarray:
+        """Pixels from indices and depths, tile by tile into a uint8 image (bounded memory)."""
+        if self.runtime == "onnx":
+            return self.synthesise_image(self.loaded.synthesise, idx[:, None], depth[None],
+                                         height=height, width=width, progress=progress)
+        import torch
+
+        t_idx = torch.from_numpy(idx)[:, None].to(self.device)
+        t_depth = torch.from_numpy(depth)[None].to(self.device)
+        return self.synthesise_image(self.loaded.model.synthesise, t_idx, t_depth,
+                                     height=height, width=width, progress=progress)
 
     def decode_progressive(self, data: bytes) -> Iterator[Preview]:
         f, depth = self._open(data)
@@ -150,7 +177,9 @@ class ProGICCodec(LearnedCodec, RegionCodec, Tokenizer):
             yield Preview(layer=k, num_layers=f.header.num_layers, image=image,
                           bits=8 * f.layer_offsets[k - 1], partial=f.partial)
 
-    def decode(self, data: bytes) -> np.ndarray:
+    def decode(self, data: bytes, *, progress: ProgressFn | None = None) -> np.ndarray:
+        """All layers the file holds; `progress` (optional) is called after each tile of the
+        synthesis and cancels it (Cancelled) by returning True."""
         f, depth = self._open(data)
         if not f.layers:
             raise GicFormatError("file holds no complete layer to decode")
@@ -158,7 +187,7 @@ class ProGICCodec(LearnedCodec, RegionCodec, Tokenizer):
         n = len(f.layers)
         for k in range(1, n + 1):
             self._decode_layer(f, depth, idx, k)
-        return self._render(idx, np.minimum(depth, n), f)
+        return self._render(idx, np.minimum(depth, n), f, progress)
 
     def roi_bits(self, data: bytes) -> tuple[int, int] | None:
         """Bits inside vs outside the ROI: each layer's payload split by the ideal code length

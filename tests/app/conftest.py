@@ -88,6 +88,27 @@ def _alive(obj) -> bool:
     return isValid(obj)
 
 
+@pytest.fixture(autouse=True)
+def message_boxes(monkeypatch):
+    """A modal QMessageBox would wait forever offscreen: every one is answered `answer` (default
+    Discard, i.e. "quit without saving") and its text recorded. Tests set `.answer` to choose."""
+    from PySide6.QtWidgets import QMessageBox
+
+    class Answers:
+        answer = QMessageBox.StandardButton.Discard
+        asked: list[str] = []
+
+    answers = Answers()
+    answers.asked = []
+
+    def exec_(box):
+        answers.asked.append(box.text())
+        return answers.answer
+
+    monkeypatch.setattr(QMessageBox, "exec", exec_)
+    return answers
+
+
 @pytest.fixture
 def window(qtbot, request):
     """The real main window, limited to the test codec and two cheap classical codecs."""

@@ -158,3 +158,23 @@ def test_average_of_lossless_psnr_is_null_not_infinite(tmp_path):
     got = average_results(rows, "c", ["psnr"], ["q=9"])
     assert got["results"]["psnr-rgb"] == [None]
     write_json(tmp_path / "c.json", got)  # strict JSON: would raise on inf
+
+
+def test_dists_is_opt_in_on_cpu_and_help_says_what_each_metric_costs(tmp_path):
+    import argparse
+
+    from gic.codecs.bench.command import add_arguments, config_from_args
+    from gic.codecs.bench.runner import ALL_METRICS, default_metrics
+
+    assert default_metrics("cpu") == ("psnr", "ms-ssim", "lpips")
+    assert default_metrics("cuda:0") == ALL_METRICS
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    cfg = config_from_args(parser.parse_args(["--data", str(tmp_path), "--out", str(tmp_path), "--device", "cpu"]))
+    assert cfg.metrics == ("psnr", "ms-ssim", "lpips") and "--metrics" not in cfg.command_line()
+    chosen = config_from_args(parser.parse_args(["--data", str(tmp_path), "--out", str(tmp_path),
+                                                 "--device", "cpu", "--metrics", "psnr,dists"]))
+    assert chosen.metrics == ("psnr", "dists") and "--metrics psnr,dists" in chosen.command_line()
+    text = " ".join(parser.format_help().split())
+    for fragment in ("psnr ~1 ms", "ms-ssim 0.4 s", "lpips 0.5 s", "dists 10 s", "cached"):
+        assert fragment in text
