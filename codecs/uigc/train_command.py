@@ -20,7 +20,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=d.out, help="run folder: checkpoints, train.log, token cache")
     p.add_argument("--steps", type=int, default=d.steps)
     p.add_argument("--batch", type=int, default=d.batch)
-    p.add_argument("--crop", type=int, default=d.crop, help="token-grid crop (tokens per side)")
+    p.add_argument("--crop", type=int, default=d.crop * 16,
+                   help="crop side in image pixels, as for every family (token crop = crop / tokenizer factor)")
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--lr-final", type=float, default=d.lr_final)
     p.add_argument("--fill-fraction", type=float, default=d.fill_fraction,
@@ -56,8 +57,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.data:
         raise CodecError("--data is required to train (a folder of images or a token cache)")
+    crop = max(1, args.crop // registry.create(args.tokenizer).factor)
     model = TINY_MODEL if args.model == "tiny" else (json.loads(args.model) if args.model else {})
-    cfg = PriorTrainConfig(data=args.data, out=args.out, steps=args.steps, batch=args.batch, crop=args.crop,
+    cfg = PriorTrainConfig(data=args.data, out=args.out, steps=args.steps, batch=args.batch, crop=crop,
                            lr=args.lr, lr_final=args.lr_final, fill_fraction=args.fill_fraction,
                            eval_dir=args.eval_dir, eval_every=args.eval_every, eval_images=args.eval_images,
                            checkpoint_every=args.checkpoint_every, log_every=args.log_every,

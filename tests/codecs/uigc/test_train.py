@@ -20,7 +20,7 @@ def _cache(tmp_path):
 def test_cli_trains_resumes_and_exports(tmp_path):
     cache, out = _cache(tmp_path), tmp_path / "run"
     args = ["train", "--family", "uigc", "--data", str(cache), "--out", str(out), "--model", "tiny",
-            "--batch", "4", "--crop", "8", "--log-every", "5", "--checkpoint-every", "5",
+            "--batch", "4", "--crop", "128", "--log-every", "5", "--checkpoint-every", "5",
             "--threads", "1", "--no-progress"]
     assert gic_main(args + ["--steps", "10"]) == 0
     assert torch.load(out / "last.pt", weights_only=False)["step"] == 10
