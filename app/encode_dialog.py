@@ -15,7 +15,7 @@ class CodecInfo:
 
     def __init__(self, name: str, quality_range: tuple[int, int], default_quality: int,
                  supports_roi: bool, description: str = "", learned: bool = False, rank: int = 100,
-                 baseline: bool = False) -> None:
+                 baseline: bool = False, quality_labels: tuple[str, ...] = ()) -> None:
         self.name = name
         self.quality_range = quality_range
         self.default_quality = default_quality
@@ -24,11 +24,17 @@ class CodecInfo:
         self.learned = learned
         self.rank = rank
         self.baseline = baseline
+        self.quality_labels = quality_labels
+
+    def quality_label(self, quality: int) -> str:
+        """What `quality` means for this codec ("" where the spec says nothing more)."""
+        i = quality - self.quality_range[0]
+        return self.quality_labels[i] if 0 <= i < len(self.quality_labels) else ""
 
     @classmethod
     def from_spec(cls, spec: CodecSpec) -> "CodecInfo":
         return cls(spec.name, tuple(spec.quality_range), int(spec.default_quality), bool(spec.roi),
-                   spec.description, spec.learned, spec.rank, spec.baseline)
+                   spec.description, spec.learned, spec.rank, spec.baseline, tuple(spec.quality_labels))
 
 
 class EncodeDialog(QDialog):
@@ -49,6 +55,7 @@ class EncodeDialog(QDialog):
         self.bpp_radio = QRadioButton("Target bpp")
         self.quality_radio.setChecked(True)
         self.quality_spin = QSpinBox()
+        self.quality_note = QLabel()  # what the quality means, for codecs whose spec says
         self.bpp_spin = QDoubleSpinBox()
         self.bpp_spin.setRange(0.005, 24.0)
         self.bpp_spin.setDecimals(3)
@@ -68,6 +75,7 @@ class EncodeDialog(QDialog):
         q_row = QHBoxLayout()
         q_row.addWidget(self.quality_radio)
         q_row.addWidget(self.quality_spin, 1)
+        q_row.addWidget(self.quality_note)
         b_row = QHBoxLayout()
         b_row.addWidget(self.bpp_radio)
         b_row.addWidget(self.bpp_spin, 1)
@@ -86,6 +94,7 @@ class EncodeDialog(QDialog):
 
         self.codec_combo.currentIndexChanged.connect(self._on_codec)
         self.quality_radio.toggled.connect(self._on_mode)
+        self.quality_spin.valueChanged.connect(self._on_quality)
         if current_codec in self._codecs:
             self.codec_combo.setCurrentIndex(self.codec_combo.findData(current_codec))
         self._on_codec()
@@ -100,6 +109,7 @@ class EncodeDialog(QDialog):
         lo, hi = info.quality_range
         self.quality_spin.setRange(lo, hi)
         self.quality_spin.setValue(min(hi, max(lo, info.default_quality)))
+        self._on_quality()
         # The background quality spin starts one below the range: that value means "codec default".
         self.background_spin.setRange(lo - 1, hi)
         self.background_spin.setValue(lo - 1)
@@ -111,6 +121,12 @@ class EncodeDialog(QDialog):
             self.roi_note.setText("The painted ROI gets the quality above; the rest the background quality.")
         else:
             self.roi_note.setText(f"{info.name} cannot use an ROI: it will be ignored.")
+
+    @Slot()
+    def _on_quality(self) -> None:
+        text = self.codec_info().quality_label(self.quality_spin.value())
+        self.quality_note.setText(text)
+        self.quality_note.setVisible(bool(text))
 
     @Slot()
     def _on_mode(self) -> None:

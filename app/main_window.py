@@ -123,6 +123,10 @@ class MainWindow(QMainWindow):
                                      "which the prior guessed (blue) or regenerated after dropping (orange)")
         self.tokens_check.toggled.connect(lambda _on: self._update_token_map())
         self.tokens_check.setEnabled(False)
+        self.tokens_legend = QLabel(" ".join(
+            f'<span style="color:{c}">&#9632;</span>&nbsp;{t}' for c, t in
+            (("#888", "read (clear)"), ("rgb(40,120,255)", "guessed"), ("rgb(255,140,0)", "regenerated"))))
+        self.tokens_legend.setVisible(False)
         self.original_label = QLabel("Original: not known")
         self.original_label.setWordWrap(True)
         self.attach_button = QPushButton("Attach original…")
@@ -134,6 +138,7 @@ class MainWindow(QMainWindow):
         ob.addRow(self.heatmap_check)
         ob.addRow("Opacity", self.heatmap_opacity)
         ob.addRow(self.tokens_check)
+        ob.addRow(self.tokens_legend)
 
         info_box = QGroupBox("File")
         ib = QVBoxLayout(info_box)
@@ -468,6 +473,7 @@ class MainWindow(QMainWindow):
             self.view.set_overlay(TOKENS, tokens_to_rgba(p.tokens, h, w), opacity=0.45, z=1.5)
         else:
             self.view.set_overlay(TOKENS, None)
+        self.tokens_legend.setVisible(self.view.has_overlay(TOKENS))
 
     def current_preview(self) -> Preview | None:
         return self.doc.preview(self.layers.current_layer()) if self.doc is not None else None

@@ -15,6 +15,9 @@ SPEC = CodecSpec(
     factory="gic.codecs.uigc.codec:UIGCCodec",
     learned=True, progressive=True, roi=True, rank=5,
     trainer="gic.codecs.uigc.train_command",
+    # Half the grid (the last schedule step) is droppable; quality q keeps KEEP_FRACTION[q] of it.
+    quality_labels=("drops 50 % of tokens", "drops 45 % of tokens", "drops 37.5 % of tokens",
+                    "drops 25 % of tokens", "sends every token"),
 )
 
 
