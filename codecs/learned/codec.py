@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .. import container
-from ..base import Codec
+from ..base import Codec, ProgressFn
 from ..errors import CodecError, GicFormatError
 from .tiling import HALO, TILE, analyse_tiled, synthesise_tiled
 
@@ -102,10 +102,13 @@ class LearnedCodec(Codec):
         return y.byte().permute(1, 2, 0).cpu().numpy()
 
     # -- tiling hook -------------------------------------------------------------------------------
-    def analyse_tiled(self, analyse: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-        """`analyse` of an image padded to a multiple of `factor`, tile by tile when large."""
-        return analyse_tiled(analyse, x, self.factor, self.tile, self.halo)
+    def analyse_tiled(self, analyse: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
+                      progress: ProgressFn | None = None) -> torch.Tensor:
+        """`analyse` of an image padded to a multiple of `factor`, tile by tile when large
+        (`progress` per tile; it returning True raises Cancelled)."""
+        return analyse_tiled(analyse, x, self.factor, self.tile, self.halo, progress)
 
-    def synthesise_tiled(self, synthesise: Callable[..., torch.Tensor], *grids: torch.Tensor) -> torch.Tensor:
+    def synthesise_tiled(self, synthesise: Callable[..., torch.Tensor], *grids: torch.Tensor,
+                         progress: ProgressFn | None = None) -> torch.Tensor:
         """`synthesise(*grids)` of latent-grid tensors, tile by tile when large."""
-        return synthesise_tiled(synthesise, grids, self.factor, self.tile, self.halo)
+        return synthesise_tiled(synthesise, grids, self.factor, self.tile, self.halo, progress)

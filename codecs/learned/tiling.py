@@ -6,12 +6,20 @@ except for the far edges of each halo (which are cropped). Small images go throu
 
 Family-neutral: a family hands in its analysis (image -> latent-grid tensor) and synthesis
 (latent-grid tensors -> image) functions and its downsampling factor.
+
+Both take an optional `progress` callback (fraction of tiles done -> True to stop): a large photo
+is dozens of tiles and minutes of work, so progress moves per tile and a cancel takes effect
+after the tile in hand (`Cancelled` is raised), not after the whole image.
 """
 from __future__ import annotations
 
 from typing import Callable
 
 import torch
+
+from ..base import Cancelled
+
+ProgressFn = Callable[[float], bool]
 
 TILE = 48  # latent positions per tile core (768 pixels at 16x)
 HALO = 8  # latent positions of context on each side (128 pixels at 16x)
@@ -24,36 +32,51 @@ def _spans(n: int, tile: int, halo: int):
         yield a, b, max(0, a - halo), min(n, b + halo)
 
 
+def _tiles(h: int, w: int, tile: int, halo: int) -> list[tuple[tuple[int, int, int, int], ...]]:
+    return [(ys, xs) for ys in _spans(h, tile, halo) for xs in _spans(w, tile, halo)]
+
+
+def _tile_done(progress: ProgressFn | None, done: int, total: int) -> None:
+    if progress is not None and progress(done / total):
+        raise Cancelled()
+
+
 def analyse_tiled(analyse: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, factor: int,
-                  tile: int = TILE, halo: int = HALO) -> torch.Tensor:
+                  tile: int = TILE, halo: int = HALO, progress: ProgressFn | None = None) -> torch.Tensor:
     """`analyse` (image ... x H x W, a multiple of `factor`, -> ... x H/factor x W/factor) of an image
     already padded to a multiple of `factor`, in tiles when it is large."""
     h, w = x.shape[-2] // factor, x.shape[-1] // factor
     if h <= tile + halo and w <= tile + halo:
-        return analyse(x)
+        out = analyse(x)
+        _tile_done(progress, 1, 1)
+        return out
     out = None
-    for y0, y1, iy0, iy1 in _spans(h, tile, halo):
-        for x0, x1, ix0, ix1 in _spans(w, tile, halo):
-            part = analyse(x[..., iy0 * factor: iy1 * factor, ix0 * factor: ix1 * factor])
-            if out is None:
-                out = torch.empty(part.shape[:-2] + (h, w), dtype=part.dtype, device=part.device)
-            out[..., y0:y1, x0:x1] = part[..., y0 - iy0: y1 - iy0, x0 - ix0: x1 - ix0]
+    tiles = _tiles(h, w, tile, halo)
+    for i, ((y0, y1, iy0, iy1), (x0, x1, ix0, ix1)) in enumerate(tiles, 1):
+        part = analyse(x[..., iy0 * factor: iy1 * factor, ix0 * factor: ix1 * factor])
+        if out is None:
+            out = torch.empty(part.shape[:-2] + (h, w), dtype=part.dtype, device=part.device)
+        out[..., y0:y1, x0:x1] = part[..., y0 - iy0: y1 - iy0, x0 - ix0: x1 - ix0]
+        _tile_done(progress, i, len(tiles))
     return out
 
 
 def synthesise_tiled(synthesise: Callable[..., torch.Tensor], grids: tuple[torch.Tensor, ...], factor: int,
-                     tile: int = TILE, halo: int = HALO) -> torch.Tensor:
+                     tile: int = TILE, halo: int = HALO, progress: ProgressFn | None = None) -> torch.Tensor:
     """`synthesise(*grids)` (each ... x h x w on the latent grid -> image ... x factor*h x factor*w),
     in tiles when the grid is large."""
     h, w = grids[0].shape[-2:]
     if h <= tile + halo and w <= tile + halo:
-        return synthesise(*grids)
+        out = synthesise(*grids)
+        _tile_done(progress, 1, 1)
+        return out
     out = None
-    for y0, y1, iy0, iy1 in _spans(h, tile, halo):
-        for x0, x1, ix0, ix1 in _spans(w, tile, halo):
-            img = synthesise(*(g[..., iy0:iy1, ix0:ix1] for g in grids))
-            if out is None:
-                out = torch.empty(img.shape[:-2] + (h * factor, w * factor), dtype=img.dtype, device=img.device)
-            out[..., y0 * factor: y1 * factor, x0 * factor: x1 * factor] = \
-                img[..., (y0 - iy0) * factor: (y1 - iy0) * factor, (x0 - ix0) * factor: (x1 - ix0) * factor]
+    tiles = _tiles(h, w, tile, halo)
+    for i, ((y0, y1, iy0, iy1), (x0, x1, ix0, ix1)) in enumerate(tiles, 1):
+        img = synthesise(*(g[..., iy0:iy1, ix0:ix1] for g in grids))
+        if out is None:
+            out = torch.empty(img.shape[:-2] + (h * factor, w * factor), dtype=img.dtype, device=img.device)
+        out[..., y0 * factor: y1 * factor, x0 * factor: x1 * factor] = \
+            img[..., (y0 - iy0) * factor: (y1 - iy0) * factor, (x0 - ix0) * factor: (x1 - ix0) * factor]
+        _tile_done(progress, i, len(tiles))
     return out
