@@ -5,6 +5,8 @@ encodes) so that opening another file or closing the window stops it promptly.
 """
 from __future__ import annotations
 
+import importlib.metadata
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -39,6 +41,14 @@ def get_codec(name: str, device: str = "cpu") -> Codec:
 
 
 def cuda_available() -> bool:
+    """Whether torch can run on a GPU here. A CPU-only torch build says so in its version
+    ("2.13.0+cpu"): then no `import torch` (seconds) just to learn it."""
+    if "torch" not in sys.modules:
+        try:
+            if importlib.metadata.version("torch").endswith("+cpu"):
+                return False
+        except importlib.metadata.PackageNotFoundError:
+            return False
     try:
         import torch
     except ImportError:

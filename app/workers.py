@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import sys
 import threading
 import time
 import traceback
@@ -118,11 +119,16 @@ class JobContext:
 
 
 def _run_with_torch(fn: Callable[[JobContext], Any], ctx: JobContext) -> Any:
-    """Run `fn` under torch.inference_mode (it is per thread) with a sane thread count."""
-    try:
-        import torch
-    except ImportError:  # the classical codecs work without torch
-        return fn(ctx)
+    """Run `fn` under torch.inference_mode (it is per thread) with a sane thread count, once torch is
+    loaded. Never imports it: a job that needs torch imports it itself (a decode on ONNX Runtime and
+    the classical codecs never do), so the first picture does not wait seconds for `import torch`."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        try:
+            return fn(ctx)
+        finally:
+            if "torch" in sys.modules:  # this job loaded it: the next ones get the thread count
+                sys.modules["torch"].set_num_threads(worker_thread_count())
     torch.set_num_threads(worker_thread_count())
     with torch.inference_mode():
         return fn(ctx)

@@ -162,9 +162,11 @@ def cmd_encode(args: argparse.Namespace) -> int:
     _single_file(args)
     if args.background_quality is not None and args.roi is None:
         raise UsageError("--background-quality needs --roi")
+    name = args.codec or default_codec()
+    _check_quality(name, args.quality)  # cheap checks first: before the model loads or pixels decode
+    fileio.check_writable(args.output)
     image = imageio.load_image(args.input)
     h, w = image.shape[:2]
-    name = args.codec or default_codec()
     codec = registry.create(name, device=args.device)
     roi = imageio.load_mask(args.roi) if args.roi is not None else None
     with progress_bar(f"encoding with {name}") as progress:
@@ -188,9 +190,19 @@ def cmd_encode(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_quality(name: str, quality: int | None) -> None:
+    """--quality against the codec's spec (no codec is built; an unknown name fails here too)."""
+    from gic.codecs import registry
+
+    spec = registry.spec(name)
+    lo, hi = spec.quality_range
+    if quality is not None and not lo <= quality <= hi:
+        raise UsageError(f"--quality for {name} must be in [{lo}, {hi}], got {quality}")
+
+
 # -- decode -------------------------------------------------------------------------------------
 def cmd_decode(args: argparse.Namespace) -> int:
-    from gic.codecs import imageio, opening
+    from gic.codecs import fileio, imageio, opening
     from gic.codecs.errors import CodecError
 
     if args.layers is not None and args.layers < 1:
@@ -200,6 +212,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
     _single_file(args)
     if Path(args.output).suffix.lower() != ".png":
         raise UsageError(f"the output must be a .png file, got {args.output}")
+    fileio.check_writable(args.output)
     opened = opening.open_path(args.input)  # validates a .gic; tolerates a cut after whole layers
     data = opened.data
     extra = ""
@@ -402,7 +415,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     opened = opening.open_path(args.file)
     info = gic_info(opened) if opened.is_gic else image_info(opened)
     if args.json:
-        print(json.dumps(info, indent=2))
+        print(json.dumps(info, indent=2, allow_nan=False))  # strict JSON (the reader is strict too)
     else:
         _print_info(info)
     return 0

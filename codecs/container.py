@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -255,9 +256,22 @@ def _chunk_name(ctype: bytes, layer_no: int) -> str:
     return _CHUNK_NAMES.get(ctype, f"chunk {ctype.decode('ascii')!r}")
 
 
+def _reject_constant(word: str) -> float:
+    raise ValueError(f"{word} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 parses to inf: the writer never writes it
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
 def _parse_json(payload: bytes, name: str) -> dict:
+    """Strict JSON, as the writer writes it (allow_nan=False): no NaN, Infinity or 1e400."""
     try:
-        obj = json.loads(payload.decode("utf-8"))
+        obj = json.loads(payload.decode("utf-8"), parse_constant=_reject_constant,
+                         parse_float=_finite_float)
     except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise GicFormatError(f"{name} is not valid JSON") from None
     if not isinstance(obj, dict):

@@ -4,21 +4,28 @@ model-identity check of a .gic file, packing into the container, and tiled analy
 A family subclasses `LearnedCodec`, says how to load its weight file (`load_weights`) and where its
 default weights are, and implements `_encode`/`decode` (and `_encode_region` if it has the ROI
 capability) with `pack`, `unpack` and the tiling hooks below.
+
+The network runs on torch or on ONNX Runtime (`learned.runtime`): `self.runtime` says which, chosen
+before the weights load; a family that ships no ONNX export lists no `onnx_graphs` and stays on
+torch. This module imports no torch itself, so an ONNX decode never loads it.
 """
 from __future__ import annotations
 
 import threading
 from abc import abstractmethod
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 import numpy as np
-import torch
 
 from .. import container
 from ..base import Codec, ProgressFn
 from ..errors import CodecError, GicFormatError
+from . import runtime as _runtime
 from .tiling import HALO, TILE, analyse_tiled, synthesise_tiled
+
+if TYPE_CHECKING:
+    import torch
 
 
 class LearnedCodec(Codec):
@@ -33,17 +40,24 @@ class LearnedCodec(Codec):
     #: Tile core and halo on the latent grid for large images (see learned.tiling).
     tile: ClassVar[int] = TILE
     halo: ClassVar[int] = HALO
+    #: The ONNX graphs a family exports (`learned.runtime`); empty: torch only.
+    onnx_graphs: ClassVar[tuple[str, ...]] = ()
 
     _cache: ClassVar[dict[tuple[type, str, str], Any]] = {}
     _cache_lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, device: str = "cpu", weights: str | Path | None = None, **_ignored: Any) -> None:
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            raise CodecError("CUDA was requested but is not available on this machine")
+    def __init__(self, device: str = "cpu", weights: str | Path | None = None,
+                 runtime: str | None = None, **_ignored: Any) -> None:
+        if device.startswith("cuda"):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise CodecError("CUDA was requested but is not available on this machine")
         self.device = device
         path = str(weights or self.default_weights())
-        key = (type(self), path, device)
-        with self._cache_lock:  # one load per (weights, device) for the whole process
+        self.runtime = "torch" if not self.onnx_graphs else _runtime.choose(device, path, self.onnx_graphs, runtime)
+        key = (type(self), path, device, self.runtime)
+        with self._cache_lock:  # one load per (weights, device, runtime) for the whole process
             if key not in self._cache:
                 self._cache[key] = self.load_weights(path, device)
             self.loaded = self._cache[key]
@@ -56,7 +70,8 @@ class LearnedCodec(Codec):
 
     @abstractmethod
     def load_weights(self, path: str, device: str) -> Any:
-        """Read a weight file of this family onto `device` (CodecError if it is not one)."""
+        """Read a weight file of this family onto `device` (CodecError if it is not one), for
+        `self.runtime` (for "onnx": the graphs exported beside it)."""
 
     # -- identity ----------------------------------------------------------------------------------
     @property
@@ -89,26 +104,38 @@ class LearnedCodec(Codec):
         return -(-height // self.factor), -(-width // self.factor)
 
     # -- tensors ---------------------------------------------------------------------------------
-    def to_tensor(self, image: np.ndarray) -> torch.Tensor:
+    def to_tensor(self, image: np.ndarray) -> "torch.Tensor":
         """1 x 3 x H x W float in [0, 1] on this codec's device."""
+        import torch
+
         if not image.flags.writeable:  # e.g. np.asarray(PIL image): torch warns on read-only arrays
             image = image.copy()
         return torch.from_numpy(image).permute(2, 0, 1)[None].float().div_(255.0).to(self.device)
 
+    def to_array(self, image: np.ndarray) -> np.ndarray:
+        """`to_tensor` for ONNX Runtime: 1 x 3 x H' x W' float32 in [0, 1] (the same values),
+        edge-replicated to a multiple of `factor` as the torch models pad."""
+        x = image.transpose(2, 0, 1)[None].astype(np.float32) / np.float32(255.0)
+        h, w = image.shape[:2]
+        return np.pad(x, ((0, 0), (0, 0), (0, -h % self.factor), (0, -w % self.factor)), mode="edge")
+
     @staticmethod
-    def to_image(y: torch.Tensor, height: int, width: int) -> np.ndarray:
-        """HxWx3 uint8 of a 1 x 3 x H' x W' network output (cropped, clamped, rounded)."""
+    def to_image(y: "torch.Tensor | np.ndarray", height: int, width: int) -> np.ndarray:
+        """HxWx3 uint8 of a 1 x 3 x H' x W' network output (cropped, clamped, rounded; numpy rounds
+        half to even as torch does)."""
+        if isinstance(y, np.ndarray):
+            y = np.round(np.clip(y[0, :, :height, :width], 0, 1) * np.float32(255))
+            return np.ascontiguousarray(y.astype(np.uint8).transpose(1, 2, 0))
         y = y[0, :, :height, :width].clamp(0, 1).mul(255).round()
         return y.byte().permute(1, 2, 0).cpu().numpy()
 
     # -- tiling hook -------------------------------------------------------------------------------
-    def analyse_tiled(self, analyse: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
-                      progress: ProgressFn | None = None) -> torch.Tensor:
+    def analyse_tiled(self, analyse: Callable[[Any], Any], x: Any, progress: ProgressFn | None = None) -> Any:
         """`analyse` of an image padded to a multiple of `factor`, tile by tile when large
         (`progress` per tile; it returning True raises Cancelled)."""
         return analyse_tiled(analyse, x, self.factor, self.tile, self.halo, progress)
 
-    def synthesise_tiled(self, synthesise: Callable[..., torch.Tensor], *grids: torch.Tensor,
-                         progress: ProgressFn | None = None) -> torch.Tensor:
-        """`synthesise(*grids)` of latent-grid tensors, tile by tile when large."""
+    def synthesise_tiled(self, synthesise: Callable[..., Any], *grids: Any,
+                         progress: ProgressFn | None = None) -> Any:
+        """`synthesise(*grids)` of latent-grid tensors (torch or numpy), tile by tile when large."""
         return synthesise_tiled(synthesise, grids, self.factor, self.tile, self.halo, progress)

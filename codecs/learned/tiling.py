@@ -13,9 +13,9 @@ after the tile in hand (`Cancelled` is raised), not after the whole image.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
-import torch
+import numpy as np
 
 from ..base import Cancelled
 
@@ -23,6 +23,13 @@ ProgressFn = Callable[[float], bool]
 
 TILE = 48  # latent positions per tile core (768 pixels at 16x)
 HALO = 8  # latent positions of context on each side (128 pixels at 16x)
+
+
+def _empty_like(part: Any, shape: tuple[int, ...]) -> Any:
+    """An uninitialised array like `part` (a torch tensor or a numpy array: both runtimes tile)."""
+    if isinstance(part, np.ndarray):
+        return np.empty(shape, dtype=part.dtype)
+    return part.new_empty(shape)
 
 
 def _spans(n: int, tile: int, halo: int):
@@ -41,8 +48,8 @@ def _tile_done(progress: ProgressFn | None, done: int, total: int) -> None:
         raise Cancelled()
 
 
-def analyse_tiled(analyse: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, factor: int,
-                  tile: int = TILE, halo: int = HALO, progress: ProgressFn | None = None) -> torch.Tensor:
+def analyse_tiled(analyse: Callable[[Any], Any], x: Any, factor: int,
+                  tile: int = TILE, halo: int = HALO, progress: ProgressFn | None = None) -> Any:
     """`analyse` (image ... x H x W, a multiple of `factor`, -> ... x H/factor x W/factor) of an image
     already padded to a multiple of `factor`, in tiles when it is large."""
     h, w = x.shape[-2] // factor, x.shape[-1] // factor
@@ -55,14 +62,14 @@ def analyse_tiled(analyse: Callable[[torch.Tensor], torch.Tensor], x: torch.Tens
     for i, ((y0, y1, iy0, iy1), (x0, x1, ix0, ix1)) in enumerate(tiles, 1):
         part = analyse(x[..., iy0 * factor: iy1 * factor, ix0 * factor: ix1 * factor])
         if out is None:
-            out = torch.empty(part.shape[:-2] + (h, w), dtype=part.dtype, device=part.device)
+            out = _empty_like(part, part.shape[:-2] + (h, w))
         out[..., y0:y1, x0:x1] = part[..., y0 - iy0: y1 - iy0, x0 - ix0: x1 - ix0]
         _tile_done(progress, i, len(tiles))
     return out
 
 
-def synthesise_tiled(synthesise: Callable[..., torch.Tensor], grids: tuple[torch.Tensor, ...], factor: int,
-                     tile: int = TILE, halo: int = HALO, progress: ProgressFn | None = None) -> torch.Tensor:
+def synthesise_tiled(synthesise: Callable[..., Any], grids: tuple[Any, ...], factor: int,
+                     tile: int = TILE, halo: int = HALO, progress: ProgressFn | None = None) -> Any:
     """`synthesise(*grids)` (each ... x h x w on the latent grid -> image ... x factor*h x factor*w),
     in tiles when the grid is large."""
     h, w = grids[0].shape[-2:]
@@ -75,7 +82,7 @@ def synthesise_tiled(synthesise: Callable[..., torch.Tensor], grids: tuple[torch
     for i, ((y0, y1, iy0, iy1), (x0, x1, ix0, ix1)) in enumerate(tiles, 1):
         img = synthesise(*(g[..., iy0:iy1, ix0:ix1] for g in grids))
         if out is None:
-            out = torch.empty(img.shape[:-2] + (h * factor, w * factor), dtype=img.dtype, device=img.device)
+            out = _empty_like(img, img.shape[:-2] + (h * factor, w * factor))
         out[..., y0 * factor: y1 * factor, x0 * factor: x1 * factor] = \
             img[..., (y0 - iy0) * factor: (y1 - iy0) * factor, (x0 - ix0) * factor: (x1 - ix0) * factor]
         _tile_done(progress, i, len(tiles))

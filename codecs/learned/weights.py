@@ -16,10 +16,12 @@ import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from ..errors import CodecError
+
+if TYPE_CHECKING:  # torch loads only to read or write a weight file (`also_decodes` needs none)
+    import torch
 
 FORMAT = "gic-learned-weights/1"
 #: Earlier format names → the family they imply.
@@ -43,6 +45,11 @@ class WeightFile:
         return also_decodes(self.info)
 
 
+def hash_of(data: bytes) -> bytes:
+    """A weight file's identity from its bytes: the first 16 bytes of their SHA-256."""
+    return hashlib.sha256(data).digest()[:16]
+
+
 def also_decodes(info: dict) -> list[tuple[str, bytes]]:
     """Other models (id, hash) whose files weights with this `info` decode (same bitstream)."""
     return [(str(i), bytes.fromhex(h)) for i, h in info.get("decodes", [])]
@@ -55,6 +62,8 @@ def write_weights(path: str | Path, family: str, model_id: str, config: dict,
                   state_dict: dict[str, torch.Tensor], info: dict | None = None,
                   format: str = FORMAT, **tensors: torch.Tensor) -> dict:
     """Write a weight file atomically (floats as fp16); returns id, hash (hex), size and step."""
+    import torch
+
     state = {k: v.half() if v.is_floating_point() else v for k, v in state_dict.items()}
     blob = {"format": format, "model_id": model_id, "config": config, "state_dict": state,
             "info": dict(info or {}), **tensors}
@@ -68,12 +77,14 @@ def write_weights(path: str | Path, family: str, model_id: str, config: dict,
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
-    return {"model_id": model_id, "hash": hashlib.sha256(data).hexdigest()[:32], "bytes": len(data),
+    return {"model_id": model_id, "hash": hash_of(data).hex(), "bytes": len(data),
             "step": blob["info"].get("step")}
 
 
 def read_weights(path: str | Path, family: str | None = None) -> WeightFile:
     """Read a weight file (any family, or check it is `family`'s); CodecError on anything else."""
+    import torch
+
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -96,4 +107,4 @@ def read_weights(path: str | Path, family: str | None = None) -> WeightFile:
     return WeightFile(family=found, model_id=blob["model_id"], config=dict(blob["config"]),
                       state_dict=state, info=blob.get("info", {}),
                       tensors={k: v for k, v in blob.items() if k not in _RESERVED},
-                      model_hash=hashlib.sha256(data).digest()[:16])
+                      model_hash=hash_of(data))

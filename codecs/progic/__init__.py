@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from ..registry import CodecSpec, register
 
+FACTOR = 16  # image pixels per latent position, per axis (here so the codec needs no torch for it)
+
 #: The bundled weights' architecture decides the range: quality = RVQ stages (1..12).
 SPEC = CodecSpec(
     name="progic", family="progic",

@@ -29,7 +29,7 @@ class DSBlock(nn.Module):
             nn.init.zeros_(self.film.weight)
 
     def forward(self, x: torch.Tensor, depth: torch.Tensor | None = None) -> torch.Tensor:
-        if not self.training:
+        if not self.training and not torch.onnx.is_in_onnx_export():  # an export takes every depth map
             fast = self._folded(x, depth)
             if fast is not None:
                 return fast
@@ -85,19 +85,19 @@ class WindowAttention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape
         ws = self.window
-        ph, pw = (-h) % ws, (-w) % ws
+        nh, nw = (h + ws - 1) // ws, (w + ws - 1) // ws  # windows per axis (the last one padded)
+        hp, wp = nh * ws, nw * ws  # written so, an export can prove them multiples of the window
+        ph, pw = hp - h, wp - w
         xp = F.pad(x, (0, pw, 0, ph))
-        hp, wp = h + ph, w + pw
-        nh, nw = hp // ws, wp // ws
         xp = xp + self.pos.repeat(1, 1, nh, nw)
         qkv = self.qkv(xp)  # B 3C H W
         # → (B*nWin, heads, ws*ws, c/heads) for each of q, k, v
         qkv = qkv.view(b, 3, self.heads, c // self.heads, nh, ws, nw, ws)
         qkv = qkv.permute(1, 0, 4, 6, 2, 5, 7, 3).reshape(3, b * nh * nw, self.heads, ws * ws, c // self.heads)
         mask = None
-        if ph or pw:
-            valid = torch.zeros(hp, wp, dtype=torch.bool, device=x.device)
-            valid[:h, :w] = True
+        if torch.onnx.is_in_onnx_export() or ph or pw:  # an exported graph masks every size
+            valid = ((torch.arange(hp, device=x.device) < h)[:, None]
+                     & (torch.arange(wp, device=x.device) < w)[None, :])
             valid = valid.view(nh, ws, nw, ws).permute(0, 2, 1, 3).reshape(nh * nw, 1, 1, ws * ws)
             mask = valid.repeat(b, 1, 1, 1)
         out = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=mask)

@@ -3,24 +3,28 @@
 Layer k carries the stage-k index of every latent position whose depth is at least k, in raster
 order. Without an ROI every position has depth = quality (the number of stages); with an ROI,
 positions touched by the mask get `quality` stages and the rest `background_quality`.
+
+The networks run on torch or, exported, on ONNX Runtime (`learned.runtime`): `_indices` and
+`_synthesise` are the only places that differ; entropy coding is integer tables either way.
 """
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
-import torch
 
 from ..base import Cancelled, Preview, ProgressFn, RegionCodec, check_image
 from ..container import GicFile
 from ..errors import CodecError, GicFormatError
 from ..learned.codec import LearnedCodec
-from . import SPEC
+from . import FACTOR, SPEC
 from .entropy import decode_layer, encode_layer, symbol_costs
-from .model import FACTOR
-from .weights import LoadedModel, load_model
+
+if TYPE_CHECKING:
+    from .onnx_model import OnnxLoadedModel
+    from .weights import LoadedModel
 
 CODEC_NAME = SPEC.name
 ANALYSIS_SHARE = 0.9  # of an encode's progress: the analysis network (measured ~96% of the time)
@@ -40,27 +44,42 @@ def roi_to_latent(roi: np.ndarray, lh: int, lw: int) -> np.ndarray:
     return padded.reshape(lh, FACTOR, lw, FACTOR).any(axis=(1, 3))
 
 
+def _int_param(params: dict, key: str) -> int:
+    """A PARM value the writer stores as a JSON integer; anything else names the parameter."""
+    if key not in params:
+        raise GicFormatError(f"file has no ProGIC parameter {key!r}")
+    value = params[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise GicFormatError(f"file has a malformed ProGIC parameter {key!r}: expected an integer, "
+                             f"got {str(value)[:40]!r}")
+    return value
+
+
 class ProGICCodec(LearnedCodec, RegionCodec):
     name = CODEC_NAME
     description = SPEC.description
     extension = SPEC.extension
     progressive = True
     factor = FACTOR
-    loaded: LoadedModel
+    onnx_graphs = ("analysis", "synthesis")
+    loaded: "LoadedModel | OnnxLoadedModel"
 
     def __init__(self, device: str = "cpu", weights: str | None = None, **options):
         super().__init__(device, weights, **options)
-        cfg = self.loaded.model.cfg
-        self.stages = cfg.stages
-        self.quality_range = (1, cfg.stages)
-        self.default_quality = max(1, cfg.stages // 2)
+        self.stages = self.loaded.stages
+        self.quality_range = (1, self.stages)
+        self.default_quality = max(1, self.stages // 2)
         self._search = threading.local()  # one instance serves several worker threads
 
     @classmethod
     def default_weights(cls) -> Path:
         return default_weights_path()
 
-    def load_weights(self, path: str, device: str) -> LoadedModel:
+    def load_weights(self, path: str, device: str) -> "LoadedModel | OnnxLoadedModel":
+        if self.runtime == "onnx":
+            from .onnx_model import load_onnx_model
+            return load_onnx_model(path)
+        from .weights import load_model
         return load_model(path, device)
 
     # -- encoding ----------------------------------------------------------------------------
@@ -70,6 +89,11 @@ class ProGICCodec(LearnedCodec, RegionCodec):
         reused = getattr(self._search, "indices", None)
         if reused is not None and reused[0] is image:
             return reused[1]
+        if self.runtime == "onnx":
+            return self.analyse_tiled(self.loaded.analyse, self.to_array(image),
+                                      progress=progress)[:, 0].astype(np.int64)
+        import torch
+
         model = self.loaded.model
         with torch.inference_mode():
             idx = self.analyse_tiled(model.analyse, model.pad(self.to_tensor(image)), progress=progress)
@@ -118,10 +142,7 @@ class ProGICCodec(LearnedCodec, RegionCodec):
     def _open(self, data: bytes) -> tuple[GicFile, np.ndarray]:
         f = self.unpack(data)
         lh, lw = self.latent_size(f.header.height, f.header.width)
-        try:
-            full, bg = int(f.params["depth"]), int(f.params["bg"])
-        except (KeyError, TypeError, ValueError):
-            raise GicFormatError("file has malformed ProGIC parameters") from None
+        full, bg = _int_param(f.params, "depth"), _int_param(f.params, "bg")
         if not 1 <= bg <= full <= self.stages or full != f.header.num_layers:
             raise GicFormatError("file has inconsistent ProGIC parameters")
         if f.roi is not None:
@@ -139,11 +160,19 @@ class ProGICCodec(LearnedCodec, RegionCodec):
         decode_layer(f.layers[k - 1], depth >= k, *self._models(k), out=idx[k - 1], what=f"layer {k}")
 
     def _render(self, idx: np.ndarray, depth: np.ndarray, f: GicFile) -> np.ndarray:
+        return self._synthesise(idx, depth, f.header.height, f.header.width)
+
+    def _synthesise(self, idx: np.ndarray, depth: np.ndarray, height: int, width: int) -> np.ndarray:
+        if self.runtime == "onnx":
+            y = self.synthesise_tiled(self.loaded.synthesise, idx[:, None], depth[None])
+            return self.to_image(y, height, width)
+        import torch
+
         with torch.inference_mode():
             t_idx = torch.from_numpy(idx)[:, None].to(self.device)
             t_depth = torch.from_numpy(depth)[None].to(self.device)
             y = self.synthesise_tiled(self.loaded.model.synthesise, t_idx, t_depth)
-        return self.to_image(y, f.header.height, f.header.width)
+        return self.to_image(y, height, width)
 
     def decode_progressive(self, data: bytes) -> Iterator[Preview]:
         f, depth = self._open(data)

@@ -17,9 +17,9 @@ from torch import nn
 
 from ..errors import CodecError
 from ..learned.quantisers import ResidualVQ
+from . import FACTOR  # noqa: F401  (re-exported: image pixels per latent position, per axis)
 from .blocks import Down, DSBlock, Up, WindowAttention
 
-FACTOR = 16  # image pixels per latent position, per axis
 
 
 @dataclass

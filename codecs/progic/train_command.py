@@ -50,6 +50,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar (log file only)")
     p.add_argument("--export", metavar="WEIGHTS", help="write shippable fp16 weights from the run's "
                    "last checkpoint to WEIGHTS and exit")
+    p.add_argument("--export-onnx", metavar="WEIGHTS", help="export the ONNX graphs (analysis, "
+                   "synthesis) and tables of a shipped weight file beside it, for decoding without torch")
     p.add_argument("--model-id", default=None, metavar="NAME",
                    help="model identity written by --export (required with it; a release name is chosen, "
                         "not defaulted)")
@@ -58,6 +60,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..errors import CodecError
 
+    if args.export_onnx:
+        from .onnx_export import export_onnx
+        sizes = export_onnx(args.export_onnx)
+        for name, size in sizes.items():
+            print(f"wrote {name}: {size} bytes")
+        return 0
     if args.export:
         if not args.model_id:
             raise CodecError("--export needs --model-id NAME (the identity written into every file)")

@@ -38,6 +38,10 @@ class LoadedModel:
         """Other models (id, hash) whose files these weights decode (same bitstream)."""
         return also_decodes(self.info)
 
+    @property
+    def stages(self) -> int:
+        return self.model.cfg.stages
+
 
 def tables_from_model(model: ProGIC) -> np.ndarray:
     """Per-stage index frequency tables from the quantiser's EMA usage counts (training data)."""

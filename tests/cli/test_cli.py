@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -332,6 +333,42 @@ def test_info_and_decode_of_classical_files_import_neither_torch_nor_qt(tmp_path
     assert r.returncode == 0, r.stderr
 
 
+def _runs_without_torch(commands: list[list[str]], runtime: str | None = None) -> list[str]:
+    """Run `gic` commands in one fresh interpreter; the heavy modules it imported."""
+    code = (
+        "import sys\n"
+        "from gic.cli import main as cli\n"
+        f"for argv in {commands!r}:\n"
+        "    assert cli.main(argv) == 0, argv\n"
+        "print([m for m in ('torch', 'PySide6') if m in sys.modules])\n"
+    )
+    env = {k: v for k, v in ENV.items() if k != "GIC_RUNTIME"}
+    if runtime:
+        env["GIC_RUNTIME"] = runtime
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout.strip().splitlines()[-1].replace("'", '"'))
+
+
+def test_decode_and_info_of_a_progic_file_run_without_torch(tmp_path):
+    """With the shipped ONNX export, decoding a .gic (whole and a layer prefix), `info` and `codecs`
+    never import torch; GIC_RUNTIME=torch brings it back (the reference path)."""
+    from gic.codecs.learned import runtime
+    from gic.resources import path
+
+    weights = path("models", "progic-small.pt")
+    if runtime.onnx_unavailable(weights, ("analysis", "synthesis")) is not None:
+        pytest.skip(runtime.onnx_unavailable(weights, ("analysis", "synthesis")))
+    sample = str(path("samples", "kodim23.gic"))
+    commands = [["decode", sample, str(tmp_path / "a.png")],
+                ["decode", sample, str(tmp_path / "b.png"), "--layers", "2"],
+                ["info", sample], ["codecs"]]
+    assert _runs_without_torch(commands) == []
+    assert _runs_without_torch(commands[:1], runtime="torch") == ["torch"]
+    a = np.asarray(Image.open(tmp_path / "a.png"), dtype=int)
+    assert a.shape == (512, 768, 3) and a.std() > 10  # a picture
+
+
 def test_codecs_lists_specs_without_importing_torch_or_building_a_codec():
     """`gic codecs` reads the registry's specs: no torch, no Qt, no weights, whatever is installed."""
     code = (
@@ -425,3 +462,60 @@ def test_progic_round_trip_layers_roi_and_partial_files(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "layers 1 of 2" in r.stdout and "partial" in r.stderr
     assert np.array_equal(load(tmp_path / "cut.png"), load(tmp_path / "one.png"))
+
+
+def _strict_json(text: str):
+    def refuse(word: str):
+        raise ValueError(f"{word} is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_info_json_is_strict_json_and_a_non_finite_parameter_is_refused(tmp_path):
+    """Issue 24: a PARM value of Infinity was accepted and printed back as `Infinity` (not JSON)."""
+    good = tmp_path / "good.gic"
+    good.write_bytes(make_gic())
+    assert _strict_json(gic("info", good, "--json").stdout)["params"] == {"depth": 3}
+    f = container.unpack(make_gic())
+    forged = container.pack(f.header, f.layers, params={"depth": 3}, roi=f.roi)
+    # Rewrite the PARM chunk with a CRC that matches: a deliberate forgery, not random damage.
+    start = forged.index(b"PARM")
+    length = int.from_bytes(forged[start + 4: start + 8], "little")
+    payload = b'{"depth":Infinity}'
+    chunk = b"PARM" + len(payload).to_bytes(4, "little") + payload + \
+        zlib.crc32(payload, zlib.crc32(b"PARM")).to_bytes(4, "little")
+    bad = tmp_path / "bad.gic"
+    bad.write_bytes(forged[:start] + chunk + forged[start + 8 + length + 4:])
+    assert_one_line_error(gic("info", bad, "--json"), "PARM", "not valid JSON")
+
+
+@pytest.mark.parametrize("case", ["missing-folder", "read-only-folder", "quality", "folder-as-output"])
+def test_bad_output_and_quality_are_reported_before_any_work(tmp_path, monkeypatch, capsys, case):
+    """Issue 24, defect 5: both were reported only after the model loaded or the encode ran."""
+    from gic.codecs import imageio
+
+    def too_late(*_args, **_kwargs):
+        raise AssertionError("reached the expensive part")
+
+    monkeypatch.setattr(registry, "create", too_late)
+    monkeypatch.setattr(imageio, "load_image", too_late)
+    out, extra, expect = tmp_path / "x.gic", [], "cannot write"
+    if case == "missing-folder":
+        out = tmp_path / "nowhere" / "x.gic"
+    elif case == "read-only-folder":
+        if os.name != "posix" or os.geteuid() == 0:
+            pytest.skip("root writes into read-only folders")
+        (tmp_path / "ro").mkdir()
+        os.chmod(tmp_path / "ro", 0o500)
+        out = tmp_path / "ro" / "x.gic"
+    elif case == "quality":
+        spec = registry.spec(registry.default_name())
+        extra, expect = ["--quality", str(spec.quality_range[1] + 1)], "--quality"
+    else:
+        out.mkdir()
+        out.with_suffix(".png").mkdir()
+    assert cli.main(["encode", str(SAMPLE), str(out), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gic: error: ") and expect in err and len(err.splitlines()) == 1
+    if case != "quality":
+        assert cli.main(["decode", str(SAMPLE), str(out.with_suffix(".png"))]) == 2
+        assert "cannot write" in capsys.readouterr().err

@@ -378,3 +378,21 @@ def test_legacy_v1_file_still_opens():
     if c.FORMAT_VERSION == 1:  # the writer has not drifted either: same inputs, same bytes
         assert c.pack(f.header, s["layers"], params=s["params"], roi=s["roi"],
                       metadata=s["metadata"]) == data
+
+
+# -- strict JSON (issue 24, defect 1) --------------------------------------------------------------
+def _with_raw_parm(text: bytes) -> bytes:
+    return header_bytes() + chunk(c.PARM, text) + chunk(c.LAYR, b"x") + chunk(c.IEND, b"")
+
+
+@pytest.mark.parametrize("text", [b'{"depth": NaN}', b'{"depth": Infinity}', b'{"depth": -Infinity}',
+                                  b'{"depth": 1e400}', b'{"a": [1, -1e999]}'])
+def test_json_chunks_are_read_strictly(text):
+    """The writer never writes NaN/Infinity (allow_nan=False), so the reader refuses them."""
+    with pytest.raises(GicFormatError, match="parameter chunk .PARM. is not valid JSON"):
+        c.unpack(_with_raw_parm(text))
+
+
+def test_strict_json_still_reads_ordinary_numbers():
+    f = c.unpack(_with_raw_parm(b'{"depth": 3, "x": -1.5e300, "big": 123456789012345678901234567890}'))
+    assert f.params == {"depth": 3, "x": -1.5e300, "big": 123456789012345678901234567890}

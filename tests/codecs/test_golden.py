@@ -1,4 +1,5 @@
-"""Golden pixels and bytes: refactoring must not change what gic decodes or writes.
+"""Golden pixels and bytes: refactoring must not change what gic decodes or writes (torch, the
+reference runtime; tests/codecs/progic/test_onnx_parity.py bounds how far ONNX Runtime is from it).
 
 The SHA-256 values were recorded before the learned-codec code was reorganised (issue 20) with one
 torch thread (the decoder's float results are only promised identical for a fixed thread count).
@@ -104,7 +105,7 @@ def test_legacy_v1_file_reads_the_same():
 def test_bundled_sample_decodes_to_the_same_pixels(one_thread):
     from gic.codecs import registry
 
-    codec = registry.create("progic")
+    codec = registry.create("progic", runtime="torch")  # the reference implementation
     data = SAMPLE.read_bytes()
     got = {p.layer: sha(p.image) for p in codec.decode_progressive(data)}
     assert got == SAMPLE_LAYERS
@@ -118,7 +119,7 @@ def test_encoding_writes_the_same_bytes(name, one_thread):
     from gic.codecs import registry
 
     image, options = inputs()[name]
-    codec = registry.create("progic")
+    codec = registry.create("progic", runtime="torch")  # the reference implementation
     data = codec.encode(image, **options)
     f = container.unpack(data)
     assert not f.metadata  # no META chunk: the hash covers every byte

@@ -140,3 +140,17 @@ def test_determinism_encode_two_threads_decode_one_thread(tiny_weights, image, t
     out = np.load(tmp_path / "out.npy")
     ref = ProGICCodec(weights=str(tiny_weights)).decode((tmp_path / "f.gic").read_bytes())
     assert np.abs(out.astype(int) - ref.astype(int)).max() <= 1
+
+
+@pytest.mark.parametrize("params, key", [({"depth": 1.5, "bg": 1}, "depth"), ({"depth": 3, "bg": "1"}, "bg"),
+                                         ({"depth": True, "bg": 1}, "depth"), ({"bg": 1}, "depth"),
+                                         ({"depth": 3, "bg": [1]}, "bg"), ({"depth": 3, "bg": 1e300}, "bg")])
+def test_malformed_parameters_name_the_parameter(codec, image, params, key):
+    """Issue 24: a PARM value of 1e400 made int(inf) raise OverflowError; every bad value is a
+    GicFormatError that names the parameter."""
+    f = container.unpack(codec.encode(image, quality=3))
+    bad = container.pack(f.header, f.layers, params=params)
+    with pytest.raises(GicFormatError, match=repr(key)):
+        codec.decode(bad)
+    with pytest.raises(GicFormatError, match=repr(key)):
+        list(codec.decode_progressive(bad))

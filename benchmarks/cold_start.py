@@ -1,0 +1,98 @@
+"""Cold start: a fresh process decoding a 768x512 .gic, and the viewer's first picture, against
+`python -c "import torch"` measured in the same run (issue 27). Medians of interleaved runs.
+
+    python benchmarks/cold_start.py [--runs 7] [--json out.json]
+
+Rows (wall time from launch; every row is a new interpreter):
+- import torch / import onnxruntime: the peers;
+- gic decode (onnx) / gic decode (torch): `gic decode` of the bundled sample (768x512, 12 layers),
+  default runtime vs GIC_RUNTIME=torch;
+- viewer first picture (onnx / torch): launch to the first decoded layer of the bundled sample in
+  the window (offscreen Qt), the way `gic view` opens it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+VIEWER = r"""
+import os, sys, time
+from gic.app import view_command
+from gic.resources import path
+app = view_command._make_app(offscreen=True)
+from gic.app.main_window import MainWindow
+window = MainWindow()
+window.resize(1280, 800)
+window.show()
+def seen(event, doc):
+    if event == "layer" and doc.previews:
+        app.processEvents()  # the picture is painted
+        print(repr(time.time()), sorted(m for m in ("torch", "onnxruntime") if m in sys.modules), flush=True)
+        os._exit(0)  # the later layers are still decoding: measured is the first picture
+    if event == "error":
+        print("error", doc.error, file=sys.stderr, flush=True); os._exit(1)
+window.open_path(path("samples", "kodim23.gic"))
+window.doc.subscribe(seen)
+sys.exit(app.exec())
+"""
+
+
+def timed(argv: list[str], env: dict[str, str], until_printed: bool = False) -> float:
+    """Seconds from launch to exit (or to the time the child prints, with until_printed)."""
+    t0 = time.time()
+    r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+    t1 = time.time()
+    if r.returncode != 0:
+        raise SystemExit(f"{argv[:3]} failed: {r.stderr[-800:]}")
+    return (float(r.stdout.strip().splitlines()[-1].split()[0]) if until_printed else t1) - t0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--runs", type=int, default=7)
+    p.add_argument("--json", help="also write the medians here")
+    args = p.parse_args()
+    from gic.resources import path
+
+    py = sys.executable
+    sample = str(path("samples", "kodim23.gic"))
+    out = str(Path(tempfile.mkdtemp()) / "out.png")
+    base = {k: v for k, v in os.environ.items() if k != "GIC_RUNTIME"}
+    base["QT_QPA_PLATFORM"] = "offscreen"
+    torch_env = {**base, "GIC_RUNTIME": "torch"}
+    decode = [py, "-m", "gic.cli.main", "decode", sample, out]
+    rows = {
+        "import torch": ([py, "-c", "import torch"], base, False),
+        "import onnxruntime": ([py, "-c", "import onnxruntime"], base, False),
+        "gic decode (onnx)": (decode, base, False),
+        "gic decode (torch)": (decode, torch_env, False),
+        "viewer first picture (onnx)": ([py, "-c", VIEWER], base, True),
+        "viewer first picture (torch)": ([py, "-c", VIEWER], torch_env, True),
+    }
+    for argv, env, until in rows.values():  # warm the file cache once
+        timed(argv, env, until)
+    times: dict[str, list[float]] = {k: [] for k in rows}
+    for _ in range(args.runs):  # interleaved, so a busy moment hits every row alike
+        for name, (argv, env, until) in rows.items():
+            times[name].append(timed(argv, env, until))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    peer = med["import torch"]
+    print(f"{'row':<30} {'median s':>9} {'vs import torch':>16}   (runs: {args.runs})")
+    for k, v in med.items():
+        print(f"{k:<30} {v:>9.3f} {v / peer:>15.2f}x")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"runs": args.runs, "median_s": med,
+                                               "ratio_to_import_torch": {k: v / peer for k, v in med.items()},
+                                               "all_s": times}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
