@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar
 import numpy as np
 
 from .. import container
-from ..base import Codec, ProgressFn
 from ..errors import CodecError, GicFormatError
 from . import runtime as _runtime
-from .tiling import HALO, TILE, analyse_tiled, synthesise_tiled
+from ..base import Cancelled, Codec, ProgressFn
+from .tiling import HALO, TILE, analyse_tiled, synthesise_image, synthesise_tiled
 
 if TYPE_CHECKING:
     import torch
@@ -135,7 +135,34 @@ class LearnedCodec(Codec):
         (`progress` per tile; it returning True raises Cancelled)."""
         return analyse_tiled(analyse, x, self.factor, self.tile, self.halo, progress)
 
-    def synthesise_tiled(self, synthesise: Callable[..., Any], *grids: Any,
-                         progress: ProgressFn | None = None) -> Any:
+    def synthesise_tiled(self, synthesise: Callable[..., Any], *grids: Any) -> Any:
         """`synthesise(*grids)` of latent-grid tensors (torch or numpy), tile by tile when large."""
-        return synthesise_tiled(synthesise, grids, self.factor, self.tile, self.halo, progress)
+        return synthesise_tiled(synthesise, grids, self.factor, self.tile, self.halo)
+
+    def synthesise_image(self, synthesise: Callable[..., Any], *grids: Any, height: int, width: int,
+                         progress: ProgressFn | None = None) -> np.ndarray:
+        """The HxWx3 uint8 image of `synthesise(*grids)`, written tile by tile into the output
+        (memory bounded by the tile, not the image; `progress` after each tile, True cancels).
+
+        On torch's CPU path each tile runs with single-threaded kernels (`learned.threads`) on a
+        pool of as many threads as torch had: the same pixels for any thread count.
+        """
+        def run(**pool: Any) -> np.ndarray:
+            return synthesise_image(synthesise, grids, self.factor, height, width, self.to_image,
+                                    tile=self.tile, halo=self.halo, progress=progress,
+                                    cancelled=Cancelled, **pool)
+
+        if self.runtime != "torch" or self.device != "cpu":
+            return run()
+        import torch
+
+        from .threads import single_threaded_kernels
+
+        inner = synthesise
+
+        def synthesise(*g: Any) -> Any:  # inference mode is per thread: each tile worker enters it
+            with torch.inference_mode():
+                return inner(*g)
+
+        with single_threaded_kernels() as workers:
+            return run(workers=workers)

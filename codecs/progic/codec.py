@@ -159,20 +159,22 @@ class ProGICCodec(LearnedCodec, RegionCodec):
     def _decode_layer(self, f: GicFile, depth: np.ndarray, idx: np.ndarray, k: int) -> None:
         decode_layer(f.layers[k - 1], depth >= k, *self._models(k), out=idx[k - 1], what=f"layer {k}")
 
-    def _render(self, idx: np.ndarray, depth: np.ndarray, f: GicFile) -> np.ndarray:
-        return self._synthesise(idx, depth, f.header.height, f.header.width)
+    def _render(self, idx: np.ndarray, depth: np.ndarray, f: GicFile,
+                progress: ProgressFn | None = None) -> np.ndarray:
+        return self._synthesise(idx, depth, f.header.height, f.header.width, progress)
 
-    def _synthesise(self, idx: np.ndarray, depth: np.ndarray, height: int, width: int) -> np.ndarray:
+    def _synthesise(self, idx: np.ndarray, depth: np.ndarray, height: int, width: int,
+                    progress: ProgressFn | None = None) -> np.ndarray:
+        """Pixels from indices and depths, tile by tile into a uint8 image (bounded memory)."""
         if self.runtime == "onnx":
-            y = self.synthesise_tiled(self.loaded.synthesise, idx[:, None], depth[None])
-            return self.to_image(y, height, width)
+            return self.synthesise_image(self.loaded.synthesise, idx[:, None], depth[None],
+                                         height=height, width=width, progress=progress)
         import torch
 
-        with torch.inference_mode():
-            t_idx = torch.from_numpy(idx)[:, None].to(self.device)
-            t_depth = torch.from_numpy(depth)[None].to(self.device)
-            y = self.synthesise_tiled(self.loaded.model.synthesise, t_idx, t_depth)
-        return self.to_image(y, height, width)
+        t_idx = torch.from_numpy(idx)[:, None].to(self.device)
+        t_depth = torch.from_numpy(depth)[None].to(self.device)
+        return self.synthesise_image(self.loaded.model.synthesise, t_idx, t_depth,
+                                     height=height, width=width, progress=progress)
 
     def decode_progressive(self, data: bytes) -> Iterator[Preview]:
         f, depth = self._open(data)
@@ -186,7 +188,9 @@ class ProGICCodec(LearnedCodec, RegionCodec):
             yield Preview(layer=k, num_layers=f.header.num_layers, image=image,
                           bits=8 * f.layer_offsets[k - 1], partial=f.partial)
 
-    def decode(self, data: bytes) -> np.ndarray:
+    def decode(self, data: bytes, *, progress: ProgressFn | None = None) -> np.ndarray:
+        """All layers the file holds; `progress` (optional) is called after each tile of the
+        synthesis and cancels it (Cancelled) by returning True."""
         f, depth = self._open(data)
         if not f.layers:
             raise GicFormatError("file holds no complete layer to decode")
@@ -194,7 +198,7 @@ class ProGICCodec(LearnedCodec, RegionCodec):
         n = len(f.layers)
         for k in range(1, n + 1):
             self._decode_layer(f, depth, idx, k)
-        return self._render(idx, np.minimum(depth, n), f)
+        return self._render(idx, np.minimum(depth, n), f, progress)
 
     def roi_bits(self, data: bytes) -> tuple[int, int] | None:
         """Bits inside vs outside the ROI: each layer's payload split by the ideal code length

@@ -350,9 +350,9 @@ def _runs_without_torch(commands: list[list[str]], runtime: str | None = None) -
     return json.loads(r.stdout.strip().splitlines()[-1].replace("'", '"'))
 
 
-def test_decode_and_info_of_a_progic_file_run_without_torch(tmp_path):
-    """With the shipped ONNX export, decoding a .gic (whole and a layer prefix), `info` and `codecs`
-    never import torch; GIC_RUNTIME=torch brings it back (the reference path)."""
+def test_decode_info_and_encode_of_progic_files_run_without_torch(tmp_path):
+    """With the shipped ONNX export, decoding a .gic (whole and a layer prefix), `info`, `codecs`,
+    a ProGIC encode and a thumbnail never import torch; GIC_RUNTIME=torch brings it back."""
     from gic.codecs.learned import runtime
     from gic.resources import path
 
@@ -362,7 +362,9 @@ def test_decode_and_info_of_a_progic_file_run_without_torch(tmp_path):
     sample = str(path("samples", "kodim23.gic"))
     commands = [["decode", sample, str(tmp_path / "a.png")],
                 ["decode", sample, str(tmp_path / "b.png"), "--layers", "2"],
-                ["info", sample], ["codecs"]]
+                ["info", sample], ["codecs"],
+                ["encode", str(SAMPLE), str(tmp_path / "c.gic"), "--codec", "progic"],
+                ["thumbnail", sample, str(tmp_path / "t.png")]]
     assert _runs_without_torch(commands) == []
     assert _runs_without_torch(commands[:1], runtime="torch") == ["torch"]
     a = np.asarray(Image.open(tmp_path / "a.png"), dtype=int)
