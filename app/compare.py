@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtCore import QPoint, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QFormLayout, QGraphicsItem,
                                QGraphicsLineItem, QGraphicsPixmapItem, QGraphicsRectItem, QGroupBox,
@@ -18,10 +18,15 @@ from .qimage import rgb_to_qimage
 from .workers import JobRunner
 
 DIFF_GAIN = 4
+REENCODE_DELAY_MS = 400
 
 
 class SplitView(ImageView):
-    """Left image left of a draggable vertical divider, right image right of it."""
+    """Left image left of a draggable vertical divider, right image right of it.
+
+    The divider is held as a fraction of the *viewport's* width, as in Squoosh: zooming and
+    panning move the picture under it while it stays where the user put it on screen.
+    """
 
     split_changed = Signal(float)
 
@@ -54,6 +59,7 @@ class SplitView(ImageView):
         self._layout_split()
 
     def split(self) -> float:
+        """Where the divider is, as a fraction of the viewport's width."""
         return self._split
 
     def set_split(self, fraction: float) -> None:
@@ -61,13 +67,21 @@ class SplitView(ImageView):
         self._layout_split()
         self.split_changed.emit(self._split)
 
+    def split_x(self) -> float:
+        """The image column under the divider (clamped to the image)."""
+        img = self.image()
+        if img is None:
+            return 0.0
+        x = self.mapToScene(QPoint(round(self._split * self.viewport().width()), 0)).x()
+        return float(min(img.shape[1], max(0.0, x)))
+
     def _layout_split(self) -> None:
         img = self.image()
         if img is None:
             self._line.setVisible(False)
             return
         h, w = img.shape[:2]
-        x = self._split * w
+        x = self.split_x()
         self._clip.setRect(QRectF(x, 0, w - x, h))
         self._line.setLine(x, 0, x, h)
         self._line.setVisible(True)
@@ -80,12 +94,18 @@ class SplitView(ImageView):
         if hasattr(self, "_right_item"):
             self._layout_split()
 
+    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802 (every pan, by any means)
+        super().scrollContentsBy(dx, dy)
+        self._layout_split()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._layout_split()
+
     def _near_divider(self, event: QMouseEvent) -> bool:
-        img = self.image()
-        if img is None:
+        if self.image() is None:
             return False
-        x_view = self.mapFromScene(QPointF(self._split * img.shape[1], 0)).x()
-        return abs(event.position().x() - x_view) <= 8
+        return abs(event.position().x() - self._split * self.viewport().width()) <= 8
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton and self._near_divider(event):
@@ -97,8 +117,7 @@ class SplitView(ImageView):
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         img = self.image()
         if self._dragging and img is not None:
-            x = self.mapToScene(event.position().toPoint()).x()
-            self.set_split(x / img.shape[1])
+            self.set_split(event.position().x() / max(1, self.viewport().width()))
             event.accept()
             return
         if img is not None and not (event.buttons() & Qt.MouseButton.LeftButton):
@@ -140,6 +159,7 @@ class SidePanel(QGroupBox):
 
     encode_requested = Signal()
     match_requested = Signal()
+    settings_changed = Signal()  # codec, mode, quality or target changed by the user or a preset
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(title, parent)
@@ -169,6 +189,9 @@ class SidePanel(QGroupBox):
         self.mode_combo.currentIndexChanged.connect(self._on_mode)
         self.encode_button.clicked.connect(self.encode_requested)
         self.match_button.clicked.connect(self.match_requested)
+        for signal in (self.codec_combo.currentIndexChanged, self.mode_combo.currentIndexChanged,
+                       self.quality_spin.valueChanged, self.bpp_spin.valueChanged):
+            signal.connect(self.settings_changed)
         form = QFormLayout()
         form.addRow("Codec", self.codec_combo)
         row = QHBoxLayout()
@@ -234,7 +257,8 @@ class SidePanel(QGroupBox):
             return jobs.EncodeRequest(codec=name, quality=self.quality_spin.value(), device=device)
         return jobs.EncodeRequest(codec=name, bpp=self.bpp_spin.value(), device=device)
 
-    def show_result(self, res: jobs.SideResult | None, message: str = "") -> None:
+    def show_result(self, res: jobs.SideResult | None, message: str = "", *, stale: bool = False) -> None:
+        """The measured result; `stale`: shown over a note that the settings have changed since."""
         if res is None:
             self.result_label.setText(message or "–")
             return
@@ -243,7 +267,9 @@ class SidePanel(QGroupBox):
                  f"File size: {len(e.data):,} bytes", f"bpp: {e.bpp:.4f}"]
         lines.append(f"PSNR: {m['psnr']:.2f} dB" if "psnr" in m else "PSNR: –")
         lines.append(f"LPIPS: {m['lpips']:.4f}" if "lpips" in m else "LPIPS: –")
-        lines.append(f"encode {e.seconds:.2f} s")
+        # the same number of lines either way: the panel (and the picture above it) keep their size
+        lines.append(f"<span style='color:#e0a040'><b>Stale</b>: {message or 're-encoding'}…</span>" if stale
+                     else f"encode {e.seconds:.2f} s")
         self.result_label.setText("<br>".join(lines))
 
 
@@ -259,6 +285,7 @@ class CompareWidget(QWidget):
         self.original: np.ndarray | None = None
         self.original_name: str | None = None
         self.results: list[jobs.SideResult | None] = [None, None]
+        self.stale = [False, False]  # a side's settings changed since its result was made
         self._pending_match: int | None = None
         self.runners = [JobRunner("compare-left", self), JobRunner("compare-right", self)]
 
@@ -312,6 +339,15 @@ class CompareWidget(QWidget):
             r.failed.connect(functools.partial(self._on_side_failed, i))
             r.progress.connect(functools.partial(self._on_side_progress, i))
             r.busy_changed.connect(functools.partial(self._on_side_busy, i))
+            side.settings_changed.connect(functools.partial(self._on_settings_changed, i))
+        # a changed setting re-encodes that side after a short pause (typing "75" is one change)
+        self._reencode_timers = []
+        for i in (0, 1):
+            t = QTimer(self)
+            t.setSingleShot(True)
+            t.setInterval(REENCODE_DELAY_MS)
+            t.timeout.connect(functools.partial(self.encode_side, i))
+            self._reencode_timers.append(t)
         sides_row = QHBoxLayout()
         sides_row.addWidget(self.sides[0])
         sides_row.addWidget(self.sides[1])
@@ -342,6 +378,9 @@ class CompareWidget(QWidget):
             r.cancel()
         self.original, self.original_name = image, name
         self.results = [None, None]
+        self.stale = [False, False]
+        for t in self._reencode_timers:
+            t.stop()
         for s in self.sides:
             s.show_result(None)
         self._show()
@@ -362,8 +401,12 @@ class CompareWidget(QWidget):
     def encode_side(self, i: int, req: jobs.EncodeRequest | None = None) -> int | None:
         if self.original is None:
             return None
+        self._reencode_timers[i].stop()
         req = req or self.sides[i].request(self.window_.device())
-        self.sides[i].show_result(None, f"Encoding with {req.codec}…")
+        if self.results[i] is not None:  # the old picture stays on screen until the new one comes
+            self._mark_stale(i, f"encoding with {req.codec}")
+        else:
+            self.sides[i].show_result(None, f"Encoding with {req.codec}…")
         return self.runners[i].submit(functools.partial(jobs.compare_side_job, original=self.original, req=req))
 
     def match_bpp(self, i: int) -> int | None:
@@ -376,8 +419,25 @@ class CompareWidget(QWidget):
         self.sides[i].set_target_bpp(round(other.encode.bpp, 3))
         return self.encode_side(i)
 
+    def _on_settings_changed(self, i: int) -> None:
+        """Squoosh's habit: a side's result always matches its settings. The old one is marked
+        stale at once and the side re-encodes after a short pause."""
+        if self.original is None or (self.results[i] is None and not self.runners[i].is_busy()):
+            return  # nothing shown yet: the first encode uses the settings as they are then
+        self._mark_stale(i, "settings changed, re-encoding")
+        self._reencode_timers[i].start()
+
+    def _mark_stale(self, i: int, note: str) -> None:
+        if self.results[i] is None:
+            return
+        self.stale[i] = True
+        self.sides[i].show_result(self.results[i], note, stale=True)
+        self._show()
+        self.sides_changed.emit()
+
     def _on_side_done(self, i: int, _job: int, result: object) -> None:
         self.results[i] = result
+        self.stale[i] = False
         self.sides[i].show_result(result)
         self._show()
         self.sides_changed.emit()
@@ -387,7 +447,10 @@ class CompareWidget(QWidget):
             self.match_bpp(j)
 
     def _on_side_failed(self, i: int, _job: int, message: str) -> None:
+        self.results[i], self.stale[i] = None, False  # never leave an old picture over a failure
         self.sides[i].show_result(None, f"<span style='color:#e05050'>Failed: {message}</span>")
+        self._show()
+        self.sides_changed.emit()
         self.side_finished.emit(i)
 
     def _on_side_progress(self, i: int, _job: int, fraction: float) -> None:
@@ -400,17 +463,34 @@ class CompareWidget(QWidget):
     def points(self) -> list[tuple[str, float, float | None, float | None]]:
         """(label, bpp, LPIPS, PSNR) of each encoded side, for the RD plot."""
         out = []
-        for label, r in zip(("A", "B"), self.results):
-            if r is not None:
+        for label, r, stale in zip(("A", "B"), self.results, self.stale):
+            if r is not None and not stale:
                 out.append((f"{label}: {r.encode.request.codec}", r.encode.bpp, r.metrics.get("lpips"),
                             r.metrics.get("psnr")))
         return out
 
     # -- display --------------------------------------------------------------------------------------
     def set_mode(self, mode: str) -> None:
+        """Show the sides split, side by side or as a difference, at the zoom and position the
+        previous view had (flipping between them compares the same spot)."""
+        before = self.current_view()
+        state = None if before.image() is None else (before.is_fit(), *before.view_state())
         self._mode = mode
         self.mode_buttons[mode].setChecked(True)
         self._show()
+        after = self.current_view()
+        if state is not None and after is not before and after.image() is not None:
+            fit, zoom, center = state
+            if fit:
+                after.fit()
+            else:
+                after.set_view_state(zoom, center)
+            if mode == "panes":
+                self._sync(self.pane_a, self.pane_b)
+
+    def current_view(self) -> ImageView:
+        """The view the current mode shows (pane A when side by side)."""
+        return {"split": self.split_view, "panes": self.pane_a}.get(self._mode, self.diff_view)
 
     def mode(self) -> str:
         return self._mode
@@ -422,8 +502,9 @@ class CompareWidget(QWidget):
 
     def _labels(self) -> tuple[str, str]:
         out = []
-        for label, r in zip(("A", "B"), self.results):
-            out.append("" if r is None else f"{label}: {r.encode.request.codec} · {r.encode.bpp:.3f} bpp")
+        for label, r, stale in zip(("A", "B"), self.results, self.stale):
+            text = "" if r is None else f"{label}: {r.encode.request.codec} · {r.encode.bpp:.3f} bpp"
+            out.append(text + " · STALE" if text and stale else text)
         return out[0], out[1]
 
     def _show(self) -> None:
@@ -476,6 +557,8 @@ class CompareWidget(QWidget):
 
     # -- lifetime -------------------------------------------------------------------------------------
     def cancel(self) -> None:
+        for t in self._reencode_timers:
+            t.stop()
         for r in self.runners:
             r.cancel()
 
@@ -483,5 +566,7 @@ class CompareWidget(QWidget):
         return any(r.is_busy() for r in self.runners)
 
     def shutdown(self) -> None:
+        for t in self._reencode_timers:
+            t.stop()
         for r in self.runners:
             r.shutdown()

@@ -133,9 +133,13 @@ class Codec(ABC):
         lo, hi = self.quality_range
         tried: dict[int, bytes] = {}
 
+        def within(f: float) -> bool:  # one trial encode's progress, as part of the search's
+            return bool(progress(min(0.95, (len(tried) + f) / 9.0)))
+
         def rate(q: int) -> float:
-            if q not in tried:
-                tried[q] = self._encode_at(image, q, roi, background_quality, None)
+            if q not in tried:  # the trial encode itself stops at its next step when cancelled
+                tried[q] = self._encode_at(image, q, roi, background_quality,
+                                           within if progress is not None else None)
                 if progress is not None and progress(min(0.95, len(tried) / 9.0)):
                     raise Cancelled()
             return bits_per_pixel(len(tried[q]), image.shape)

@@ -93,7 +93,7 @@ def test_split_divider_panes_and_difference(qtbot, comparing):
     start = view.mapFromScene(QPointF(img_w / 2, 10))
     end = view.mapFromScene(QPointF(img_w / 4, 10))
     qt_input.drag(view.viewport(), [start, end])
-    assert view.split() == pytest.approx(0.25, abs=0.03)
+    assert view.split_x() == pytest.approx(img_w / 4, abs=2)
     # side by side: zoom/pan in one pane follows in the other
     cmp.mode_buttons["panes"].click()
     assert cmp.mode() == "panes"
@@ -106,6 +106,69 @@ def test_split_divider_panes_and_difference(qtbot, comparing):
     a, b = cmp.images()
     expected = np.clip(np.abs(a.astype(int) - b.astype(int)) * 4, 0, 255).astype(np.uint8)
     np.testing.assert_array_equal(cmp.diff_view.image(), expected)
+
+
+def divider_on_screen(view) -> float:
+    return view.mapFromScene(QPointF(view.split_x(), 0)).x()
+
+
+def test_divider_stays_put_on_screen_while_zooming_and_panning(qtbot, comparing):
+    view = comparing.compare.split_view
+    view.set_split(0.4)
+    x0 = 0.4 * view.viewport().width()
+    assert divider_on_screen(view) == pytest.approx(x0, abs=2)
+    view.set_zoom(24.0)  # the 96-pixel image is far wider than the window now
+    assert divider_on_screen(view) == pytest.approx(x0, abs=2)
+    before = view.split_x()
+    view.horizontalScrollBar().setValue(view.horizontalScrollBar().value() + 480)  # pan right by 20 image columns
+    assert divider_on_screen(view) == pytest.approx(x0, abs=2)
+    assert view.split_x() == pytest.approx(before + 20, abs=1)  # other image columns are under the divider now
+    assert view._clip.rect().left() == pytest.approx(view.split_x())  # B starts at the divider
+    qt_input.drag(view.viewport(), [QPointF(x0, 30), QPointF(x0 - 50, 30)])
+    assert view.split() == pytest.approx((x0 - 50) / view.viewport().width(), abs=0.01)
+
+
+def test_switching_views_keeps_zoom_and_position(qtbot, comparing):
+    cmp = comparing.compare
+    cmp.split_view.set_zoom(3.0)
+    cmp.split_view.centerOn(30, 20)
+    z, c = cmp.split_view.view_state()
+    cmp.set_mode("panes")
+    qtbot.wait(50)
+    for pane in (cmp.pane_a, cmp.pane_b):
+        pz, pc = pane.view_state()
+        assert pz == pytest.approx(z) and abs(pc.x() - c.x()) < 1.5 and abs(pc.y() - c.y()) < 1.5
+    cmp.pane_b.set_zoom(5.0)
+    cmp.pane_b.centerOn(70, 40)
+    z, c = cmp.pane_a.view_state()
+    assert z == pytest.approx(5.0)
+    for mode in ("split", "diff"):
+        cmp.set_mode(mode)
+        qtbot.wait(50)
+        vz, vc = cmp.current_view().view_state()
+        assert vz == pytest.approx(z) and abs(vc.x() - c.x()) < 1.5 and abs(vc.y() - c.y()) < 1.5
+    cmp.current_view().fit()
+    cmp.set_mode("split")
+    assert cmp.split_view.is_fit()
+
+
+def test_changing_a_side_marks_its_result_stale_and_reencodes(qtbot, comparing):
+    cmp = comparing.compare
+    old = cmp.results[1]
+    side = cmp.sides[1]
+    side.quality_spin.setValue(old.encode.quality - 20)
+    assert cmp.stale == [False, True]  # at once: the old picture is still there, marked
+    assert "Stale" in side.result_label.text() and cmp.split_view.labels[1].endswith("STALE")
+    assert [p[0] for p in cmp.points()] == [f"A: {TEST_CODEC}"]  # no stale point on the RD plot
+    with qtbot.waitSignal(cmp.side_finished, timeout=60000):
+        pass  # re-encoded by itself after a short pause, no Encode press
+    new = cmp.results[1]
+    assert new is not old and new.encode.quality == old.encode.quality - 20
+    assert cmp.stale == [False, False] and "Stale" not in side.result_label.text()
+    assert not cmp.split_view.labels[1].endswith("STALE")
+    with qtbot.waitSignal(cmp.side_finished, timeout=60000):
+        side.set_codec("webp")
+    assert cmp.results[1].encode.request.codec == "webp" and not cmp.stale[1]
 
 
 def test_rd_plot_with_two_codecs_marks_the_comparison(qtbot, comparing):
