@@ -12,12 +12,16 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QFormLay
                                QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 from . import jobs
-from .encode_dialog import CodecInfo
+from .encode_dialog import CodecInfo, kb_to_bpp, target_kb_spin
 from .image_view import ImageView
+from .legend import GREYS, Legend
 from .qimage import rgb_to_qimage
 from .workers import JobRunner
 
-DIFF_GAIN = 4
+DIFF_GAIN = 4  # the default amplification of the difference view
+DIFF_GAINS = (1, 2, 4, 8, 16)
+#: What the difference view subtracts: key -> (label, first image, second image)
+DIFF_PAIRS = {"ab": ("A − B", "a", "b"), "ao": ("A − original", "a", "o"), "bo": ("B − original", "b", "o")}
 REENCODE_DELAY_MS = 400
 
 
@@ -166,13 +170,14 @@ class SidePanel(QGroupBox):
         self._infos: dict[str, CodecInfo] = {}
         self.codec_combo = QComboBox()
         self.mode_combo = QComboBox()
-        self.mode_combo.addItems(["Quality", "Target bpp"])
+        self.mode_combo.addItems(["Quality", "Target bpp", "Target size (kB)"])
         self.quality_spin = QSpinBox()
         self.bpp_spin = QDoubleSpinBox()
         self.bpp_spin.setRange(0.005, 24.0)
         self.bpp_spin.setDecimals(3)
         self.bpp_spin.setSingleStep(0.05)
         self.bpp_spin.setValue(0.25)
+        self.kb_spin = target_kb_spin()
         self.encode_button = QPushButton("Encode")
         self.match_button = QPushButton("Match other side's bpp")
         self.match_button.setToolTip("Search this codec's quality for the other side's bitrate")
@@ -190,7 +195,7 @@ class SidePanel(QGroupBox):
         self.encode_button.clicked.connect(self.encode_requested)
         self.match_button.clicked.connect(self.match_requested)
         for signal in (self.codec_combo.currentIndexChanged, self.mode_combo.currentIndexChanged,
-                       self.quality_spin.valueChanged, self.bpp_spin.valueChanged):
+                       self.quality_spin.valueChanged, self.bpp_spin.valueChanged, self.kb_spin.valueChanged):
             signal.connect(self.settings_changed)
         form = QFormLayout()
         form.addRow("Codec", self.codec_combo)
@@ -198,6 +203,7 @@ class SidePanel(QGroupBox):
         row.addWidget(self.mode_combo)
         row.addWidget(self.quality_spin, 1)
         row.addWidget(self.bpp_spin, 1)
+        row.addWidget(self.kb_spin, 1)
         form.addRow("Setting", row)
         buttons = QHBoxLayout()
         buttons.addWidget(self.encode_button)
@@ -239,9 +245,9 @@ class SidePanel(QGroupBox):
 
     @Slot()
     def _on_mode(self) -> None:
-        q = self.mode_combo.currentIndex() == 0
-        self.quality_spin.setVisible(q)
-        self.bpp_spin.setVisible(not q)
+        mode = self.mode_combo.currentIndex()
+        for k, spin in enumerate((self.quality_spin, self.bpp_spin, self.kb_spin)):
+            spin.setVisible(k == mode)
 
     def set_target_bpp(self, bpp: float) -> None:
         self.mode_combo.setCurrentIndex(1)
@@ -251,11 +257,17 @@ class SidePanel(QGroupBox):
         self.mode_combo.setCurrentIndex(0)
         self.quality_spin.setValue(q)
 
-    def request(self, device: str) -> jobs.EncodeRequest:
-        name = self.codec_combo.currentData()
-        if self.mode_combo.currentIndex() == 0:
+    def set_target_kb(self, kb: float) -> None:
+        self.mode_combo.setCurrentIndex(2)
+        self.kb_spin.setValue(kb)
+
+    def request(self, device: str, shape: tuple[int, ...]) -> jobs.EncodeRequest:
+        """The encode these settings ask for (a size target is the bpp of that size at `shape`)."""
+        name, mode = self.codec_combo.currentData(), self.mode_combo.currentIndex()
+        if mode == 0:
             return jobs.EncodeRequest(codec=name, quality=self.quality_spin.value(), device=device)
-        return jobs.EncodeRequest(codec=name, bpp=self.bpp_spin.value(), device=device)
+        bpp = self.bpp_spin.value() if mode == 1 else kb_to_bpp(self.kb_spin.value(), shape)
+        return jobs.EncodeRequest(codec=name, bpp=bpp, device=device)
 
     def show_result(self, res: jobs.SideResult | None, message: str = "", *, stale: bool = False) -> None:
         """The measured result; `stale`: shown over a note that the settings have changed since."""
@@ -264,7 +276,7 @@ class SidePanel(QGroupBox):
             return
         e, m = res.encode, res.metrics
         lines = [f"<b>{e.request.codec}</b> at quality {e.quality}",
-                 f"File size: {len(e.data):,} bytes", f"bpp: {e.bpp:.4f}"]
+                 f"File size: {len(e.data):,} bytes ({len(e.data) / 1000:.1f} kB)", f"bpp: {e.bpp:.4f}"]
         lines.append(f"PSNR: {m['psnr']:.2f} dB" if "psnr" in m else "PSNR: –")
         lines.append(f"LPIPS: {m['lpips']:.4f}" if "lpips" in m else "LPIPS: –")
         # the same number of lines either way: the panel (and the picture above it) keep their size
@@ -278,6 +290,7 @@ class CompareWidget(QWidget):
 
     sides_changed = Signal()
     side_finished = Signal(int)  # 0 left, 1 right
+    mode_changed = Signal(str)
 
     def __init__(self, window, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -313,7 +326,7 @@ class CompareWidget(QWidget):
         mode_row.addWidget(QLabel("View:"))
         for key, label, tip in (("split", "Split", "One view with a draggable divider"),
                                 ("panes", "Side by side", "Two panes with synced zoom and pan"),
-                                ("diff", f"Difference ×{DIFF_GAIN}", "Absolute difference of the two sides")):
+                                ("diff", "Difference", "Absolute difference, amplified (choose which and how much)")):
             b = QToolButton()
             b.setText(label)
             b.setToolTip(tip)
@@ -322,12 +335,24 @@ class CompareWidget(QWidget):
             group.addButton(b)
             mode_row.addWidget(b)
             self.mode_buttons[key] = b
+        self.diff_pair = QComboBox()
+        for key, (label, _a, _b) in DIFF_PAIRS.items():
+            self.diff_pair.addItem(label, key)
+        self.diff_pair.setToolTip("Which difference to show: between the sides, or a side against the original")
+        self.diff_gain = QComboBox()
+        for g in DIFF_GAINS:
+            self.diff_gain.addItem(f"×{g}", g)
+        self.diff_gain.setCurrentIndex(DIFF_GAINS.index(DIFF_GAIN))
+        self.diff_gain.setToolTip("Amplification: a difference of 1 level shows as this many")
+        for combo in (self.diff_pair, self.diff_gain):
+            combo.currentIndexChanged.connect(self._on_diff_choice)
+            mode_row.addWidget(combo)
         self.mode_buttons["split"].setChecked(True)
         self._mode = "split"
         mode_row.addStretch(1)
         self.readout = QLabel("")
         mode_row.addWidget(self.readout)
-        for v in (self.split_view, self.pane_a, self.pane_b, self.diff_view):
+        for v in self.views():
             v.hovered.connect(self._on_hover)
 
         self.sides = [SidePanel("Left (A)"), SidePanel("Right (B)")]
@@ -402,7 +427,7 @@ class CompareWidget(QWidget):
         if self.original is None:
             return None
         self._reencode_timers[i].stop()
-        req = req or self.sides[i].request(self.window_.device())
+        req = req or self.sides[i].request(self.window_.device(), self.original.shape)
         if self.results[i] is not None:  # the old picture stays on screen until the new one comes
             self._mark_stale(i, f"encoding with {req.codec}")
         else:
@@ -487,6 +512,10 @@ class CompareWidget(QWidget):
                 after.set_view_state(zoom, center)
             if mode == "panes":
                 self._sync(self.pane_a, self.pane_b)
+        self.mode_changed.emit(mode)
+
+    def views(self) -> tuple[ImageView, ...]:
+        return self.split_view, self.pane_a, self.pane_b, self.diff_view
 
     def current_view(self) -> ImageView:
         """The view the current mode shows (pane A when side by side)."""
@@ -526,9 +555,23 @@ class CompareWidget(QWidget):
             self.stack.setCurrentWidget(self.stack.widget(2))
             self._sync(self.pane_a, self.pane_b)
         else:
-            diff = np.clip(np.abs(a_.astype(np.int16) - b_.astype(np.int16)) * DIFF_GAIN, 0, 255).astype(np.uint8)
-            self.diff_view.set_image(diff, fit=True if self.diff_view.image() is None else None)
+            label, first, second = DIFF_PAIRS[self.diff_pair.currentData()]
+            pick = {"a": a_, "b": b_, "o": self.original}
+            gain = int(self.diff_gain.currentData())
+            diff = np.abs(pick[first].astype(np.int16) - pick[second].astype(np.int16)) * gain
+            self.diff_view.set_image(np.clip(diff, 0, 255).astype(np.uint8),
+                                     fit=True if self.diff_view.image() is None else None)
+            # the scale: black is equal, white a difference of 255/gain levels or more (per channel)
+            self.diff_view.set_legend(Legend(f"|{label}| per channel, ×{gain}", "0",
+                                             f"≥ {255 / gain:.0f} levels", GREYS))
             self.stack.setCurrentWidget(self.diff_view)
+
+    @Slot()
+    def _on_diff_choice(self) -> None:
+        if self._mode != "diff":
+            self.set_mode("diff")  # choosing a difference shows it
+        else:
+            self._show()
 
     def _sync(self, src: ImageView, dst: ImageView) -> None:
         if self._syncing or src.image() is None or dst.image() is None:

@@ -1,10 +1,12 @@
-"""The re-encode dialog: codec, quality or target bpp, background quality outside the ROI, device."""
+"""The re-encode dialog: codec, quality, target bpp or target size, background quality outside the
+ROI, device."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel,
                                QRadioButton, QSpinBox, QHBoxLayout, QWidget)
 
+from gic.codecs.base import bits_per_pixel
 from gic.codecs.registry import CodecSpec
 
 from .jobs import EncodeRequest
@@ -37,11 +39,29 @@ class CodecInfo:
                    spec.description, spec.learned, spec.rank, spec.baseline, tuple(spec.quality_labels))
 
 
+def kb_to_bpp(kb: float, shape: tuple[int, ...]) -> float:
+    """The bits per pixel of a file of `kb` kilobytes (1 kB = 1000 bytes) for an image of `shape`:
+    a size target is searched as this bpp target (the nearest size the codec's qualities reach)."""
+    return bits_per_pixel(round(kb * 1000), shape)
+
+
+def target_kb_spin() -> QDoubleSpinBox:
+    """The spin box of a target file size in kB."""
+    spin = QDoubleSpinBox()
+    spin.setRange(0.1, 1_000_000.0)
+    spin.setDecimals(1)
+    spin.setSuffix(" kB")
+    spin.setValue(20.0)
+    spin.setToolTip("Target file size; 1 kB = 1000 bytes. The quality whose size is nearest is chosen.")
+    return spin
+
+
 class EncodeDialog(QDialog):
     """Asks how to encode; `request()` builds the EncodeRequest (the ROI is added by the caller)."""
 
     def __init__(self, codecs: list[CodecInfo], devices: list[str], *, current_codec: str | None = None,
-                 device: str = "cpu", has_roi: bool = False, parent: QWidget | None = None) -> None:
+                 device: str = "cpu", has_roi: bool = False, shape: tuple[int, ...] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Re-encode")
         self._codecs = {c.name: c for c in codecs}
@@ -53,6 +73,9 @@ class EncodeDialog(QDialog):
                                              Qt.ItemDataRole.ToolTipRole)
         self.quality_radio = QRadioButton("Quality")
         self.bpp_radio = QRadioButton("Target bpp")
+        self.kb_radio = QRadioButton("Target size")
+        self._shape = shape
+        self.kb_radio.setEnabled(shape is not None)  # a size needs the image's pixel count
         self.quality_radio.setChecked(True)
         self.quality_spin = QSpinBox()
         self.quality_note = QLabel()  # what the quality means, for codecs whose spec says
@@ -61,6 +84,7 @@ class EncodeDialog(QDialog):
         self.bpp_spin.setDecimals(3)
         self.bpp_spin.setSingleStep(0.05)
         self.bpp_spin.setValue(0.25)
+        self.kb_spin = target_kb_spin()
         self.background_spin = QSpinBox()
         self.background_spin.setSpecialValueText("codec default")
         self.device_combo = QComboBox()
@@ -79,10 +103,14 @@ class EncodeDialog(QDialog):
         b_row = QHBoxLayout()
         b_row.addWidget(self.bpp_radio)
         b_row.addWidget(self.bpp_spin, 1)
+        k_row = QHBoxLayout()
+        k_row.addWidget(self.kb_radio)
+        k_row.addWidget(self.kb_spin, 1)
         form = QFormLayout(self)
         form.addRow("Codec", self.codec_combo)
         form.addRow(q_row)
         form.addRow(b_row)
+        form.addRow(k_row)
         form.addRow("Background quality (outside ROI)", self.background_spin)
         form.addRow("Device", self.device_combo)
         form.addRow(self.roi_note)
@@ -93,7 +121,8 @@ class EncodeDialog(QDialog):
         form.addRow(buttons)
 
         self.codec_combo.currentIndexChanged.connect(self._on_codec)
-        self.quality_radio.toggled.connect(self._on_mode)
+        for radio in (self.quality_radio, self.bpp_radio, self.kb_radio):
+            radio.toggled.connect(self._on_mode)
         self.quality_spin.valueChanged.connect(self._on_quality)
         if current_codec in self._codecs:
             self.codec_combo.setCurrentIndex(self.codec_combo.findData(current_codec))
@@ -130,17 +159,22 @@ class EncodeDialog(QDialog):
 
     @Slot()
     def _on_mode(self) -> None:
-        q = self.quality_radio.isChecked()
-        self.quality_spin.setEnabled(q)
-        self.bpp_spin.setEnabled(not q)
+        self.quality_spin.setEnabled(self.quality_radio.isChecked())
+        self.bpp_spin.setEnabled(self.bpp_radio.isChecked())
+        self.kb_spin.setEnabled(self.kb_radio.isChecked())
 
     def request(self) -> EncodeRequest:
         info = self.codec_info()
         bg = self.background_spin.value()
+        bpp = None
+        if self.bpp_radio.isChecked():
+            bpp = self.bpp_spin.value()
+        elif self.kb_radio.isChecked() and self._shape is not None:
+            bpp = kb_to_bpp(self.kb_spin.value(), self._shape)
         return EncodeRequest(
             codec=info.name,
-            quality=self.quality_spin.value() if self.quality_radio.isChecked() else None,
-            bpp=None if self.quality_radio.isChecked() else self.bpp_spin.value(),
+            quality=self.quality_spin.value() if bpp is None else None,
+            bpp=bpp,
             background_quality=None if bg < info.quality_range[0] else bg,
             device=self.device_combo.currentText(),
         )

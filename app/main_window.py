@@ -24,7 +24,8 @@ from .document import Document
 from .encode_dialog import CodecInfo, EncodeDialog
 from .image_view import ImageView
 from .layer_panel import LayerPanel
-from .qimage import heatmap_to_rgba, tokens_to_rgba
+from .legend import Legend
+from .qimage import HEATMAP_STOPS, heatmap_scale, heatmap_to_rgba, tokens_to_rgba
 from .roi_editor import RoiEditor, load_mask_png, save_mask_png
 from .workers import JobRunner
 
@@ -174,6 +175,9 @@ class MainWindow(QMainWindow):
         self.compare = CompareWidget(self)
         self.rd_plot = RDPlotWidget(self)
         self.compare.sides_changed.connect(self._on_compare_points)
+        for v in self.compare.views():
+            v.zoom_changed.connect(self._on_zoom)
+        self.compare.mode_changed.connect(self._on_zoom)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.view_splitter, "Viewer")
@@ -187,7 +191,8 @@ class MainWindow(QMainWindow):
         self.pixel_label = QLabel("")
         self.pixel_label.setMinimumWidth(230)
         self.zoom_label = QLabel("")
-        self.zoom_label.setMinimumWidth(60)
+        self.zoom_label.setMinimumWidth(80)
+        self.zoom_label.setToolTip("Zoom of the image on screen: 0 fits, 1-4 zoom to 100-400%, + and − step")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(180)
         self.progress.setRange(0, 1000)
@@ -338,6 +343,7 @@ class MainWindow(QMainWindow):
         self._heatmap_layer = None
         self.heatmap_check.setChecked(False)
         self.view.set_overlay(HEATMAP, None)
+        self.view.set_legend(None)
         self.hide_banner()
         self.layers.reset()
         self.roi_editor.show_bits(None)
@@ -601,6 +607,7 @@ class MainWindow(QMainWindow):
         else:
             self.heatmap_runner.cancel()
             self.view.set_overlay(HEATMAP, None)
+            self.view.set_legend(None)
             self._heatmap_layer = None
 
     def _request_heatmap(self) -> None:
@@ -618,7 +625,9 @@ class MainWindow(QMainWindow):
         if not self.heatmap_check.isChecked():
             return
         self._heatmap_layer = getattr(self, "_heatmap_for", None)
-        self.view.set_overlay(HEATMAP, heatmap_to_rgba(result), self.heatmap_opacity.value() / 100.0, z=1)
+        top = heatmap_scale(result)
+        self.view.set_overlay(HEATMAP, heatmap_to_rgba(result, top), self.heatmap_opacity.value() / 100.0, z=1)
+        self.view.set_legend(Legend("LPIPS distance per pixel", "0", f"≥ {top:.3g}", HEATMAP_STOPS))
 
     @Slot(int, str)
     def _on_heatmap_failed(self, _job: int, message: str) -> None:
@@ -683,9 +692,10 @@ class MainWindow(QMainWindow):
             self.reencode(req)
 
     def make_encode_dialog(self) -> EncodeDialog:
-        roi = self.roi_editor.mask()
+        roi, source = self.roi_editor.mask(), self.encode_source()
         return EncodeDialog(self.codec_infos, self.devices, current_codec=settings.get("encode_codec"),
-                            device=self.device(), has_roi=bool(roi is not None and roi.any()), parent=self)
+                            device=self.device(), has_roi=bool(roi is not None and roi.any()),
+                            shape=None if source is None else source.shape, parent=self)
 
     def reencode(self, req: jobs.EncodeRequest) -> int | None:
         """Encode the source in the background (the painted ROI goes with it); the result then opens."""
@@ -816,14 +826,33 @@ class MainWindow(QMainWindow):
             text += f"   orig {ro} {go} {bo}"
         self.pixel_label.setText(text)
 
-    @Slot(float)
-    def _on_zoom(self, zoom: float) -> None:
-        self.zoom_label.setText(f"{100 * zoom:.0f}%")
+    def active_view(self) -> ImageView | None:
+        """The image view on screen: the viewer's, the comparison's current one, or none."""
+        tab = self.tabs.currentWidget()
+        if tab is self.compare:
+            return self.compare.current_view()
+        return self.view if tab is self.view_splitter else None
+
+    def on_active_view(self, do) -> None:
+        """Run `do(view)` on the view on screen (a zoom action), if it shows an image."""
+        view = self.active_view()
+        if view is not None and view.image() is not None:
+            do(view)
+
+    def _on_zoom(self, *_args) -> None:
+        """The zoom indicator: the view on screen's zoom, "Fit" when it follows the window."""
+        view = self.active_view()
+        if view is None or view.image() is None:
+            self.zoom_label.setText("")
+            return
+        pct = f"{100 * view.zoom():.0f}%"
+        self.zoom_label.setText(f"Fit ({pct})" if view.is_fit() else pct)
 
     @Slot(int)
     def _on_tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.compare:
             self.compare.activate()
+        self._on_zoom()
 
     @Slot()
     def _on_compare_points(self) -> None:

@@ -95,6 +95,7 @@ def main() -> int:
         shoot_viewer(w, out, learned, main_codec, info, want)
     if want("compare", "rd_plot"):
         shoot_compare(w, out, learned, main_codec, info, want)
+    w.ask_on_close = False  # the shots' encodes are not the user's: quit without the save prompt
     w.close()
     return 0
 

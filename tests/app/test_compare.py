@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from gic.app import jobs
+from gic.app.qimage import HEATMAP_STOPS
 from gic.codecs.base import bits_per_pixel
 
 import qt_input
@@ -27,13 +28,33 @@ def test_attach_original_measures_every_layer_and_shows_heatmap(qtbot, window, g
     x, y = window.layers._curve.getData()
     assert len(x) == 4 and np.allclose(y, lpips)
     assert window.heatmap_check.isEnabled()
-    with qtbot.waitSignal(window.heatmap_runner.finished, timeout=60000):
+    with qtbot.waitSignal(window.heatmap_runner.finished, timeout=60000) as done:
         qtbot.keyClick(window, Qt.Key.Key_H)
     qtbot.waitUntil(lambda: window.view.has_overlay("heatmap"), timeout=5000)
     window.heatmap_opacity.setValue(30)
     assert window.view._overlays["heatmap"].opacity() == pytest.approx(0.3)
+    # the colour bar: LPIPS from 0 to the top of the ramp, in the ramp's own colours
+    legend = window.view.legend()
+    assert "LPIPS" in legend.title and legend.low == "0"
+    assert float(legend.high.lstrip("≥ ")) == pytest.approx(np.percentile(done.args[1], 99.5), rel=1e-2)
+    left, right = legend_bar_ends(window.view)
+    assert np.abs(left - HEATMAP_STOPS[0]).max() < 40 and np.abs(right - HEATMAP_STOPS[-1]).max() < 40
     qtbot.keyClick(window, Qt.Key.Key_H)
-    assert not window.view.has_overlay("heatmap")
+    assert not window.view.has_overlay("heatmap") and window.view.legend() is None
+
+
+def legend_bar_ends(view) -> tuple[np.ndarray, np.ndarray]:
+    """The colours drawn at the two ends of a view's legend bar (from the rendered viewport)."""
+    from PySide6.QtGui import QFontMetrics
+
+    from gic.app.legend import bar_rect
+    from gic.app.qimage import qimage_to_rgb
+
+    vp = view.viewport()
+    pixels = qimage_to_rgb(vp.grab().toImage())
+    bar = bar_rect(QFontMetrics(view.font()), view.legend(), vp.width(), vp.height())
+    y = int(bar.center().y())
+    return pixels[y, int(bar.left()) + 2].astype(int), pixels[y, int(bar.right()) - 2].astype(int)
 
 
 def test_attach_original_of_the_wrong_size_is_refused(qtbot, window, gic_file, tmp_path):
@@ -169,6 +190,78 @@ def test_changing_a_side_marks_its_result_stale_and_reencodes(qtbot, comparing):
     with qtbot.waitSignal(cmp.side_finished, timeout=60000):
         side.set_codec("webp")
     assert cmp.results[1].encode.request.codec == "webp" and not cmp.stale[1]
+
+
+def test_difference_against_the_original_with_its_scale(qtbot, comparing, image):
+    cmp = comparing.compare
+    cmp.diff_pair.setCurrentIndex(cmp.diff_pair.findData("ao"))  # choosing a difference shows it
+    assert cmp.mode() == "diff" and cmp.stack.currentWidget() is cmp.diff_view
+    a, _b = cmp.images()
+    np.testing.assert_array_equal(
+        cmp.diff_view.image(), np.clip(np.abs(a.astype(int) - image.astype(int)) * 4, 0, 255).astype(np.uint8))
+    legend = cmp.diff_view.legend()
+    assert "A − original" in legend.title and "×4" in legend.title and legend.high == "≥ 64 levels"
+    cmp.diff_pair.setCurrentIndex(cmp.diff_pair.findData("bo"))
+    cmp.diff_gain.setCurrentIndex(cmp.diff_gain.findData(16))
+    _a, b = cmp.images()
+    np.testing.assert_array_equal(
+        cmp.diff_view.image(), np.clip(np.abs(b.astype(int) - image.astype(int)) * 16, 0, 255).astype(np.uint8))
+    assert "B − original" in cmp.diff_view.legend().title and cmp.diff_view.legend().high == "≥ 16 levels"
+    left, right = legend_bar_ends(cmp.diff_view)  # black (equal) to white (the top of the scale)
+    assert left.max() < 20 and right.min() > 235
+
+
+def test_plain_keys_zoom_the_view_on_screen(qtbot, comparing):
+    w, cmp = comparing, comparing.compare
+    main_zoom = w.view.zoom()
+    w.activateWindow()
+    cmp.sides[0].encode_button.setFocus()  # any widget of the window but a text field
+    qtbot.keyClick(w, Qt.Key.Key_3)
+    assert cmp.split_view.zoom() == pytest.approx(3.0) and w.view.zoom() == pytest.approx(main_zoom)
+    assert w.zoom_label.text() == "300%"
+    qtbot.keyClick(w, Qt.Key.Key_0)
+    assert cmp.split_view.is_fit() and w.zoom_label.text().startswith("Fit (")
+    cmp.set_mode("panes")
+    qtbot.keyClick(w, Qt.Key.Key_2)
+    assert cmp.pane_a.zoom() == pytest.approx(2.0) and cmp.pane_b.zoom() == pytest.approx(2.0)
+    qtbot.keyClick(w, Qt.Key.Key_Plus)
+    assert cmp.pane_a.zoom() == pytest.approx(2.5) and w.zoom_label.text() == "250%"
+    # a digit typed into a spin box is the spin box's
+    spin = cmp.sides[0].quality_spin
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClick(spin, Qt.Key.Key_4)
+    assert spin.value() == 4 and cmp.pane_a.zoom() == pytest.approx(2.5)
+    cmp.cancel()
+    w.tabs.setCurrentIndex(0)
+    assert w.zoom_label.text().startswith("Fit (")  # the viewer's own zoom again
+
+
+def test_target_size_in_kilobytes(qtbot, comparing, image):
+    cmp = comparing.compare
+    codec = jobs.get_codec("jpeg")
+    size = len(codec.encode(image, 60))
+    with qtbot.waitSignal(cmp.side_finished, timeout=60000):
+        cmp.sides[1].set_target_kb(size / 1000)
+    b = cmp.results[1]
+    assert b.encode.request.bpp == pytest.approx(8 * round(size / 1000, 1) * 1000 / (image.shape[0] * image.shape[1]))
+    assert abs(len(b.encode.data) - size) <= 0.05 * size  # the nearest size the qualities reach
+    assert f"({len(b.encode.data) / 1000:.1f} kB)" in cmp.sides[1].result_label.text()
+
+
+def test_encode_dialog_target_size(qtbot, comparing, image):
+    from gic.app.encode_dialog import kb_to_bpp
+
+    w = comparing
+    w.tabs.setCurrentIndex(0)
+    dlg = w.make_encode_dialog()
+    qtbot.addWidget(dlg)
+    dlg.kb_radio.setChecked(True)
+    assert dlg.kb_spin.isEnabled() and not dlg.bpp_spin.isEnabled() and not dlg.quality_spin.isEnabled()
+    dlg.kb_spin.setValue(2.5)
+    req = dlg.request()
+    assert req.quality is None and req.bpp == pytest.approx(kb_to_bpp(2.5, image.shape))
+    assert req.bpp == pytest.approx(2500 * 8 / (image.shape[0] * image.shape[1]))
 
 
 def test_rd_plot_with_two_codecs_marks_the_comparison(qtbot, comparing):
