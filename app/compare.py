@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtCore import QPoint, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QFormLayout, QGraphicsItem,
                                QGraphicsLineItem, QGraphicsPixmapItem, QGraphicsRectItem, QGroupBox,
@@ -12,16 +12,25 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QFormLay
                                QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 from . import jobs
-from .encode_dialog import CodecInfo
+from .encode_dialog import CodecInfo, kb_to_bpp, target_kb_spin
 from .image_view import ImageView
+from .legend import GREYS, Legend
 from .qimage import rgb_to_qimage
 from .workers import JobRunner
 
-DIFF_GAIN = 4
+DIFF_GAIN = 4  # the default amplification of the difference view
+DIFF_GAINS = (1, 2, 4, 8, 16)
+#: What the difference view subtracts: key -> (label, first image, second image)
+DIFF_PAIRS = {"ab": ("A − B", "a", "b"), "ao": ("A − original", "a", "o"), "bo": ("B − original", "b", "o")}
+REENCODE_DELAY_MS = 400
 
 
 class SplitView(ImageView):
-    """Left image left of a draggable vertical divider, right image right of it."""
+    """Left image left of a draggable vertical divider, right image right of it.
+
+    The divider is held as a fraction of the *viewport's* width, as in Squoosh: zooming and
+    panning move the picture under it while it stays where the user put it on screen.
+    """
 
     split_changed = Signal(float)
 
@@ -54,6 +63,7 @@ class SplitView(ImageView):
         self._layout_split()
 
     def split(self) -> float:
+        """Where the divider is, as a fraction of the viewport's width."""
         return self._split
 
     def set_split(self, fraction: float) -> None:
@@ -61,13 +71,21 @@ class SplitView(ImageView):
         self._layout_split()
         self.split_changed.emit(self._split)
 
+    def split_x(self) -> float:
+        """The image column under the divider (clamped to the image)."""
+        img = self.image()
+        if img is None:
+            return 0.0
+        x = self.mapToScene(QPoint(round(self._split * self.viewport().width()), 0)).x()
+        return float(min(img.shape[1], max(0.0, x)))
+
     def _layout_split(self) -> None:
         img = self.image()
         if img is None:
             self._line.setVisible(False)
             return
         h, w = img.shape[:2]
-        x = self._split * w
+        x = self.split_x()
         self._clip.setRect(QRectF(x, 0, w - x, h))
         self._line.setLine(x, 0, x, h)
         self._line.setVisible(True)
@@ -80,12 +98,18 @@ class SplitView(ImageView):
         if hasattr(self, "_right_item"):
             self._layout_split()
 
+    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802 (every pan, by any means)
+        super().scrollContentsBy(dx, dy)
+        self._layout_split()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._layout_split()
+
     def _near_divider(self, event: QMouseEvent) -> bool:
-        img = self.image()
-        if img is None:
+        if self.image() is None:
             return False
-        x_view = self.mapFromScene(QPointF(self._split * img.shape[1], 0)).x()
-        return abs(event.position().x() - x_view) <= 8
+        return abs(event.position().x() - self._split * self.viewport().width()) <= 8
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton and self._near_divider(event):
@@ -97,8 +121,7 @@ class SplitView(ImageView):
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         img = self.image()
         if self._dragging and img is not None:
-            x = self.mapToScene(event.position().toPoint()).x()
-            self.set_split(x / img.shape[1])
+            self.set_split(event.position().x() / max(1, self.viewport().width()))
             event.accept()
             return
         if img is not None and not (event.buttons() & Qt.MouseButton.LeftButton):
@@ -140,19 +163,21 @@ class SidePanel(QGroupBox):
 
     encode_requested = Signal()
     match_requested = Signal()
+    settings_changed = Signal()  # codec, mode, quality or target changed by the user or a preset
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(title, parent)
         self._infos: dict[str, CodecInfo] = {}
         self.codec_combo = QComboBox()
         self.mode_combo = QComboBox()
-        self.mode_combo.addItems(["Quality", "Target bpp"])
+        self.mode_combo.addItems(["Quality", "Target bpp", "Target size (kB)"])
         self.quality_spin = QSpinBox()
         self.bpp_spin = QDoubleSpinBox()
         self.bpp_spin.setRange(0.005, 24.0)
         self.bpp_spin.setDecimals(3)
         self.bpp_spin.setSingleStep(0.05)
         self.bpp_spin.setValue(0.25)
+        self.kb_spin = target_kb_spin()
         self.encode_button = QPushButton("Encode")
         self.match_button = QPushButton("Match other side's bpp")
         self.match_button.setToolTip("Search this codec's quality for the other side's bitrate")
@@ -169,12 +194,16 @@ class SidePanel(QGroupBox):
         self.mode_combo.currentIndexChanged.connect(self._on_mode)
         self.encode_button.clicked.connect(self.encode_requested)
         self.match_button.clicked.connect(self.match_requested)
+        for signal in (self.codec_combo.currentIndexChanged, self.mode_combo.currentIndexChanged,
+                       self.quality_spin.valueChanged, self.bpp_spin.valueChanged, self.kb_spin.valueChanged):
+            signal.connect(self.settings_changed)
         form = QFormLayout()
         form.addRow("Codec", self.codec_combo)
         row = QHBoxLayout()
         row.addWidget(self.mode_combo)
         row.addWidget(self.quality_spin, 1)
         row.addWidget(self.bpp_spin, 1)
+        row.addWidget(self.kb_spin, 1)
         form.addRow("Setting", row)
         buttons = QHBoxLayout()
         buttons.addWidget(self.encode_button)
@@ -216,9 +245,9 @@ class SidePanel(QGroupBox):
 
     @Slot()
     def _on_mode(self) -> None:
-        q = self.mode_combo.currentIndex() == 0
-        self.quality_spin.setVisible(q)
-        self.bpp_spin.setVisible(not q)
+        mode = self.mode_combo.currentIndex()
+        for k, spin in enumerate((self.quality_spin, self.bpp_spin, self.kb_spin)):
+            spin.setVisible(k == mode)
 
     def set_target_bpp(self, bpp: float) -> None:
         self.mode_combo.setCurrentIndex(1)
@@ -228,22 +257,31 @@ class SidePanel(QGroupBox):
         self.mode_combo.setCurrentIndex(0)
         self.quality_spin.setValue(q)
 
-    def request(self, device: str) -> jobs.EncodeRequest:
-        name = self.codec_combo.currentData()
-        if self.mode_combo.currentIndex() == 0:
-            return jobs.EncodeRequest(codec=name, quality=self.quality_spin.value(), device=device)
-        return jobs.EncodeRequest(codec=name, bpp=self.bpp_spin.value(), device=device)
+    def set_target_kb(self, kb: float) -> None:
+        self.mode_combo.setCurrentIndex(2)
+        self.kb_spin.setValue(kb)
 
-    def show_result(self, res: jobs.SideResult | None, message: str = "") -> None:
+    def request(self, device: str, shape: tuple[int, ...]) -> jobs.EncodeRequest:
+        """The encode these settings ask for (a size target is the bpp of that size at `shape`)."""
+        name, mode = self.codec_combo.currentData(), self.mode_combo.currentIndex()
+        if mode == 0:
+            return jobs.EncodeRequest(codec=name, quality=self.quality_spin.value(), device=device)
+        bpp = self.bpp_spin.value() if mode == 1 else kb_to_bpp(self.kb_spin.value(), shape)
+        return jobs.EncodeRequest(codec=name, bpp=bpp, device=device)
+
+    def show_result(self, res: jobs.SideResult | None, message: str = "", *, stale: bool = False) -> None:
+        """The measured result; `stale`: shown over a note that the settings have changed since."""
         if res is None:
             self.result_label.setText(message or "–")
             return
         e, m = res.encode, res.metrics
         lines = [f"<b>{e.request.codec}</b> at quality {e.quality}",
-                 f"File size: {len(e.data):,} bytes", f"bpp: {e.bpp:.4f}"]
+                 f"File size: {len(e.data):,} bytes ({len(e.data) / 1000:.1f} kB)", f"bpp: {e.bpp:.4f}"]
         lines.append(f"PSNR: {m['psnr']:.2f} dB" if "psnr" in m else "PSNR: –")
         lines.append(f"LPIPS: {m['lpips']:.4f}" if "lpips" in m else "LPIPS: –")
-        lines.append(f"encode {e.seconds:.2f} s")
+        # the same number of lines either way: the panel (and the picture above it) keep their size
+        lines.append(f"<span style='color:#e0a040'><b>Stale</b>: {message or 're-encoding'}…</span>" if stale
+                     else f"encode {e.seconds:.2f} s")
         self.result_label.setText("<br>".join(lines))
 
 
@@ -252,6 +290,7 @@ class CompareWidget(QWidget):
 
     sides_changed = Signal()
     side_finished = Signal(int)  # 0 left, 1 right
+    mode_changed = Signal(str)
 
     def __init__(self, window, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -259,6 +298,7 @@ class CompareWidget(QWidget):
         self.original: np.ndarray | None = None
         self.original_name: str | None = None
         self.results: list[jobs.SideResult | None] = [None, None]
+        self.stale = [False, False]  # a side's settings changed since its result was made
         self._pending_match: int | None = None
         self.runners = [JobRunner("compare-left", self), JobRunner("compare-right", self)]
 
@@ -286,7 +326,7 @@ class CompareWidget(QWidget):
         mode_row.addWidget(QLabel("View:"))
         for key, label, tip in (("split", "Split", "One view with a draggable divider"),
                                 ("panes", "Side by side", "Two panes with synced zoom and pan"),
-                                ("diff", f"Difference ×{DIFF_GAIN}", "Absolute difference of the two sides")):
+                                ("diff", "Difference", "Absolute difference, amplified (choose which and how much)")):
             b = QToolButton()
             b.setText(label)
             b.setToolTip(tip)
@@ -295,12 +335,24 @@ class CompareWidget(QWidget):
             group.addButton(b)
             mode_row.addWidget(b)
             self.mode_buttons[key] = b
+        self.diff_pair = QComboBox()
+        for key, (label, _a, _b) in DIFF_PAIRS.items():
+            self.diff_pair.addItem(label, key)
+        self.diff_pair.setToolTip("Which difference to show: between the sides, or a side against the original")
+        self.diff_gain = QComboBox()
+        for g in DIFF_GAINS:
+            self.diff_gain.addItem(f"×{g}", g)
+        self.diff_gain.setCurrentIndex(DIFF_GAINS.index(DIFF_GAIN))
+        self.diff_gain.setToolTip("Amplification: a difference of 1 level shows as this many")
+        for combo in (self.diff_pair, self.diff_gain):
+            combo.currentIndexChanged.connect(self._on_diff_choice)
+            mode_row.addWidget(combo)
         self.mode_buttons["split"].setChecked(True)
         self._mode = "split"
         mode_row.addStretch(1)
         self.readout = QLabel("")
         mode_row.addWidget(self.readout)
-        for v in (self.split_view, self.pane_a, self.pane_b, self.diff_view):
+        for v in self.views():
             v.hovered.connect(self._on_hover)
 
         self.sides = [SidePanel("Left (A)"), SidePanel("Right (B)")]
@@ -312,6 +364,15 @@ class CompareWidget(QWidget):
             r.failed.connect(functools.partial(self._on_side_failed, i))
             r.progress.connect(functools.partial(self._on_side_progress, i))
             r.busy_changed.connect(functools.partial(self._on_side_busy, i))
+            side.settings_changed.connect(functools.partial(self._on_settings_changed, i))
+        # a changed setting re-encodes that side after a short pause (typing "75" is one change)
+        self._reencode_timers = []
+        for i in (0, 1):
+            t = QTimer(self)
+            t.setSingleShot(True)
+            t.setInterval(REENCODE_DELAY_MS)
+            t.timeout.connect(functools.partial(self.encode_side, i))
+            self._reencode_timers.append(t)
         sides_row = QHBoxLayout()
         sides_row.addWidget(self.sides[0])
         sides_row.addWidget(self.sides[1])
@@ -342,6 +403,9 @@ class CompareWidget(QWidget):
             r.cancel()
         self.original, self.original_name = image, name
         self.results = [None, None]
+        self.stale = [False, False]
+        for t in self._reencode_timers:
+            t.stop()
         for s in self.sides:
             s.show_result(None)
         self._show()
@@ -362,8 +426,12 @@ class CompareWidget(QWidget):
     def encode_side(self, i: int, req: jobs.EncodeRequest | None = None) -> int | None:
         if self.original is None:
             return None
-        req = req or self.sides[i].request(self.window_.device())
-        self.sides[i].show_result(None, f"Encoding with {req.codec}…")
+        self._reencode_timers[i].stop()
+        req = req or self.sides[i].request(self.window_.device(), self.original.shape)
+        if self.results[i] is not None:  # the old picture stays on screen until the new one comes
+            self._mark_stale(i, f"encoding with {req.codec}")
+        else:
+            self.sides[i].show_result(None, f"Encoding with {req.codec}…")
         return self.runners[i].submit(functools.partial(jobs.compare_side_job, original=self.original, req=req))
 
     def match_bpp(self, i: int) -> int | None:
@@ -376,8 +444,25 @@ class CompareWidget(QWidget):
         self.sides[i].set_target_bpp(round(other.encode.bpp, 3))
         return self.encode_side(i)
 
+    def _on_settings_changed(self, i: int) -> None:
+        """Squoosh's habit: a side's result always matches its settings. The old one is marked
+        stale at once and the side re-encodes after a short pause."""
+        if self.original is None or (self.results[i] is None and not self.runners[i].is_busy()):
+            return  # nothing shown yet: the first encode uses the settings as they are then
+        self._mark_stale(i, "settings changed, re-encoding")
+        self._reencode_timers[i].start()
+
+    def _mark_stale(self, i: int, note: str) -> None:
+        if self.results[i] is None:
+            return
+        self.stale[i] = True
+        self.sides[i].show_result(self.results[i], note, stale=True)
+        self._show()
+        self.sides_changed.emit()
+
     def _on_side_done(self, i: int, _job: int, result: object) -> None:
         self.results[i] = result
+        self.stale[i] = False
         self.sides[i].show_result(result)
         self._show()
         self.sides_changed.emit()
@@ -387,7 +472,10 @@ class CompareWidget(QWidget):
             self.match_bpp(j)
 
     def _on_side_failed(self, i: int, _job: int, message: str) -> None:
+        self.results[i], self.stale[i] = None, False  # never leave an old picture over a failure
         self.sides[i].show_result(None, f"<span style='color:#e05050'>Failed: {message}</span>")
+        self._show()
+        self.sides_changed.emit()
         self.side_finished.emit(i)
 
     def _on_side_progress(self, i: int, _job: int, fraction: float) -> None:
@@ -400,17 +488,38 @@ class CompareWidget(QWidget):
     def points(self) -> list[tuple[str, float, float | None, float | None]]:
         """(label, bpp, LPIPS, PSNR) of each encoded side, for the RD plot."""
         out = []
-        for label, r in zip(("A", "B"), self.results):
-            if r is not None:
+        for label, r, stale in zip(("A", "B"), self.results, self.stale):
+            if r is not None and not stale:
                 out.append((f"{label}: {r.encode.request.codec}", r.encode.bpp, r.metrics.get("lpips"),
                             r.metrics.get("psnr")))
         return out
 
     # -- display --------------------------------------------------------------------------------------
     def set_mode(self, mode: str) -> None:
+        """Show the sides split, side by side or as a difference, at the zoom and position the
+        previous view had (flipping between them compares the same spot)."""
+        before = self.current_view()
+        state = None if before.image() is None else (before.is_fit(), *before.view_state())
         self._mode = mode
         self.mode_buttons[mode].setChecked(True)
         self._show()
+        after = self.current_view()
+        if state is not None and after is not before and after.image() is not None:
+            fit, zoom, center = state
+            if fit:
+                after.fit()
+            else:
+                after.set_view_state(zoom, center)
+            if mode == "panes":
+                self._sync(self.pane_a, self.pane_b)
+        self.mode_changed.emit(mode)
+
+    def views(self) -> tuple[ImageView, ...]:
+        return self.split_view, self.pane_a, self.pane_b, self.diff_view
+
+    def current_view(self) -> ImageView:
+        """The view the current mode shows (pane A when side by side)."""
+        return {"split": self.split_view, "panes": self.pane_a}.get(self._mode, self.diff_view)
 
     def mode(self) -> str:
         return self._mode
@@ -422,8 +531,9 @@ class CompareWidget(QWidget):
 
     def _labels(self) -> tuple[str, str]:
         out = []
-        for label, r in zip(("A", "B"), self.results):
-            out.append("" if r is None else f"{label}: {r.encode.request.codec} · {r.encode.bpp:.3f} bpp")
+        for label, r, stale in zip(("A", "B"), self.results, self.stale):
+            text = "" if r is None else f"{label}: {r.encode.request.codec} · {r.encode.bpp:.3f} bpp"
+            out.append(text + " · STALE" if text and stale else text)
         return out[0], out[1]
 
     def _show(self) -> None:
@@ -445,9 +555,23 @@ class CompareWidget(QWidget):
             self.stack.setCurrentWidget(self.stack.widget(2))
             self._sync(self.pane_a, self.pane_b)
         else:
-            diff = np.clip(np.abs(a_.astype(np.int16) - b_.astype(np.int16)) * DIFF_GAIN, 0, 255).astype(np.uint8)
-            self.diff_view.set_image(diff, fit=True if self.diff_view.image() is None else None)
+            label, first, second = DIFF_PAIRS[self.diff_pair.currentData()]
+            pick = {"a": a_, "b": b_, "o": self.original}
+            gain = int(self.diff_gain.currentData())
+            diff = np.abs(pick[first].astype(np.int16) - pick[second].astype(np.int16)) * gain
+            self.diff_view.set_image(np.clip(diff, 0, 255).astype(np.uint8),
+                                     fit=True if self.diff_view.image() is None else None)
+            # the scale: black is equal, white a difference of 255/gain levels or more (per channel)
+            self.diff_view.set_legend(Legend(f"|{label}| per channel, ×{gain}", "0",
+                                             f"≥ {255 / gain:.0f} levels", GREYS))
             self.stack.setCurrentWidget(self.diff_view)
+
+    @Slot()
+    def _on_diff_choice(self) -> None:
+        if self._mode != "diff":
+            self.set_mode("diff")  # choosing a difference shows it
+        else:
+            self._show()
 
     def _sync(self, src: ImageView, dst: ImageView) -> None:
         if self._syncing or src.image() is None or dst.image() is None:
@@ -476,6 +600,8 @@ class CompareWidget(QWidget):
 
     # -- lifetime -------------------------------------------------------------------------------------
     def cancel(self) -> None:
+        for t in self._reencode_timers:
+            t.stop()
         for r in self.runners:
             r.cancel()
 
@@ -483,5 +609,7 @@ class CompareWidget(QWidget):
         return any(r.is_busy() for r in self.runners)
 
     def shutdown(self) -> None:
+        for t in self._reencode_timers:
+            t.stop()
         for r in self.runners:
             r.shutdown()

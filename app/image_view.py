@@ -9,9 +9,10 @@ from typing import Protocol
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPixmap, QWheelEvent
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
 
+from .legend import Legend, paint_legend
 from .qimage import rgb_to_qimage, rgba_to_qimage
 
 ZOOM_MIN, ZOOM_MAX = 1 / 64, 64.0
@@ -54,6 +55,7 @@ class ImageView(QGraphicsView):
         self._tool: ViewTool | None = None
         self._tool_active = False
         self._pan_from: QPointF | None = None
+        self._legend: Legend | None = None
         self.horizontalScrollBar().valueChanged.connect(self._emit_view_changed)
         self.verticalScrollBar().valueChanged.connect(self._emit_view_changed)
 
@@ -105,6 +107,14 @@ class ImageView(QGraphicsView):
 
     def has_overlay(self, name: str) -> bool:
         return name in self._overlays and self._overlays[name].isVisible()
+
+    def set_legend(self, legend: Legend | None) -> None:
+        """Show (None: hide) a colour bar saying what an overlay's colours mean."""
+        self._legend = legend
+        self.viewport().update()
+
+    def legend(self) -> Legend | None:
+        return self._legend
 
     # -- zoom -----------------------------------------------------------------------------------------
     def zoom(self) -> float:
@@ -195,21 +205,6 @@ class ImageView(QGraphicsView):
             self.zoom_by(ZOOM_STEP ** steps, anchor_under_mouse=True)
         event.accept()
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        key = event.key()
-        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
-            self.zoom_by(ZOOM_STEP, anchor_under_mouse=False)
-        elif key == Qt.Key.Key_Minus:
-            self.zoom_by(1 / ZOOM_STEP, anchor_under_mouse=False)
-        elif key == Qt.Key.Key_0:
-            self.fit()
-        elif key == Qt.Key.Key_1:
-            self.set_zoom(1.0)
-        elif key == Qt.Key.Key_2:
-            self.set_zoom(2.0)
-        else:
-            super().keyPressEvent(event)  # arrow keys scroll
-
     def _image_pos(self, event: QMouseEvent) -> QPointF:
         return self.mapToScene(event.position().toPoint())
 
@@ -275,3 +270,8 @@ class ImageView(QGraphicsView):
         tool_paint = getattr(self._tool, "paint_cursor", None)
         if tool_paint is not None:
             tool_paint(painter)
+        if self._legend is not None and self._image is not None:
+            painter.save()
+            painter.resetTransform()
+            paint_legend(painter, self._legend, self.viewport().width(), self.viewport().height())
+            painter.restore()

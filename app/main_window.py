@@ -24,7 +24,8 @@ from .document import Document
 from .encode_dialog import CodecInfo, EncodeDialog
 from .image_view import ImageView
 from .layer_panel import LayerPanel
-from .qimage import heatmap_to_rgba
+from .legend import Legend
+from .qimage import HEATMAP_STOPS, heatmap_scale, heatmap_to_rgba, tokens_to_rgba
 from .roi_editor import RoiEditor, load_mask_png, save_mask_png
 from .workers import JobRunner
 
@@ -32,6 +33,7 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.ppm *.avi
 OPEN_FILTER = f"gic files and images (*.gic *.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.ppm *.avif *.jxl);;" \
               f"gic files (*.gic);;{IMAGE_FILTER};;All files (*)"
 HEATMAP = "heatmap"
+TOKENS = "tokens"
 CLOSE_GRACE_S = 3.0  # how long closing waits for cancelled jobs to stop
 PLACEHOLDER = "Open a .gic file or an image (Ctrl+O), or drop one here."
 
@@ -117,6 +119,15 @@ class MainWindow(QMainWindow):
         self.heatmap_opacity.setValue(60)
         self.heatmap_opacity.valueChanged.connect(
             lambda v: self.view.set_overlay_opacity(HEATMAP, v / 100.0))
+        self.tokens_check = QCheckBox("Token map")
+        self.tokens_check.setToolTip("Token codecs: which tokens this layer read from the file (clear), "
+                                     "which the prior guessed (blue) or regenerated after dropping (orange)")
+        self.tokens_check.toggled.connect(lambda _on: self._update_token_map())
+        self.tokens_check.setEnabled(False)
+        self.tokens_legend = QLabel(" ".join(
+            f'<span style="color:{c}">&#9632;</span>&nbsp;{t}' for c, t in
+            (("#888", "read (clear)"), ("rgb(40,120,255)", "guessed"), ("rgb(255,140,0)", "regenerated"))))
+        self.tokens_legend.setVisible(False)
         self.original_label = QLabel("Original: not known")
         self.original_label.setWordWrap(True)
         self.attach_button = QPushButton("Attach original…")
@@ -127,6 +138,8 @@ class MainWindow(QMainWindow):
         ob.addRow(self.attach_button)
         ob.addRow(self.heatmap_check)
         ob.addRow("Opacity", self.heatmap_opacity)
+        ob.addRow(self.tokens_check)
+        ob.addRow(self.tokens_legend)
 
         info_box = QGroupBox("File")
         ib = QVBoxLayout(info_box)
@@ -162,6 +175,9 @@ class MainWindow(QMainWindow):
         self.compare = CompareWidget(self)
         self.rd_plot = RDPlotWidget(self)
         self.compare.sides_changed.connect(self._on_compare_points)
+        for v in self.compare.views():
+            v.zoom_changed.connect(self._on_zoom)
+        self.compare.mode_changed.connect(self._on_zoom)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.view_splitter, "Viewer")
@@ -175,7 +191,8 @@ class MainWindow(QMainWindow):
         self.pixel_label = QLabel("")
         self.pixel_label.setMinimumWidth(230)
         self.zoom_label = QLabel("")
-        self.zoom_label.setMinimumWidth(60)
+        self.zoom_label.setMinimumWidth(80)
+        self.zoom_label.setToolTip("Zoom of the image on screen: 0 fits, 1-4 zoom to 100-400%, + and − step")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(180)
         self.progress.setRange(0, 1000)
@@ -326,6 +343,7 @@ class MainWindow(QMainWindow):
         self._heatmap_layer = None
         self.heatmap_check.setChecked(False)
         self.view.set_overlay(HEATMAP, None)
+        self.view.set_legend(None)
         self.hide_banner()
         self.layers.reset()
         self.roi_editor.show_bits(None)
@@ -446,9 +464,22 @@ class MainWindow(QMainWindow):
                 self.layers.show_progress(len(self.previews), p.num_layers, bool(self.doc and self.doc.info
                                                                                   and self.doc.info.partial))
                 self._update_quality_label()
+                self._update_token_map(p)
                 if self.heatmap_check.isChecked():
                     self._request_heatmap()
                 return
+
+    def _update_token_map(self, p: Preview | None = None) -> None:
+        """Show the current layer's token states when the codec has them and the box is ticked."""
+        p = p or self.current_preview()
+        has = p is not None and p.tokens is not None
+        self.tokens_check.setEnabled(has)
+        if has and self.tokens_check.isChecked():
+            h, w = p.image.shape[:2]
+            self.view.set_overlay(TOKENS, tokens_to_rgba(p.tokens, h, w), opacity=0.45, z=1.5)
+        else:
+            self.view.set_overlay(TOKENS, None)
+        self.tokens_legend.setVisible(self.view.has_overlay(TOKENS))
 
     def current_preview(self) -> Preview | None:
         return self.doc.preview(self.layers.current_layer()) if self.doc is not None else None
@@ -576,6 +607,7 @@ class MainWindow(QMainWindow):
         else:
             self.heatmap_runner.cancel()
             self.view.set_overlay(HEATMAP, None)
+            self.view.set_legend(None)
             self._heatmap_layer = None
 
     def _request_heatmap(self) -> None:
@@ -593,7 +625,9 @@ class MainWindow(QMainWindow):
         if not self.heatmap_check.isChecked():
             return
         self._heatmap_layer = getattr(self, "_heatmap_for", None)
-        self.view.set_overlay(HEATMAP, heatmap_to_rgba(result), self.heatmap_opacity.value() / 100.0, z=1)
+        top = heatmap_scale(result)
+        self.view.set_overlay(HEATMAP, heatmap_to_rgba(result, top), self.heatmap_opacity.value() / 100.0, z=1)
+        self.view.set_legend(Legend("LPIPS distance per pixel", "0", f"≥ {top:.3g}", HEATMAP_STOPS))
 
     @Slot(int, str)
     def _on_heatmap_failed(self, _job: int, message: str) -> None:
@@ -658,9 +692,10 @@ class MainWindow(QMainWindow):
             self.reencode(req)
 
     def make_encode_dialog(self) -> EncodeDialog:
-        roi = self.roi_editor.mask()
+        roi, source = self.roi_editor.mask(), self.encode_source()
         return EncodeDialog(self.codec_infos, self.devices, current_codec=settings.get("encode_codec"),
-                            device=self.device(), has_roi=bool(roi is not None and roi.any()), parent=self)
+                            device=self.device(), has_roi=bool(roi is not None and roi.any()),
+                            shape=None if source is None else source.shape, parent=self)
 
     def reencode(self, req: jobs.EncodeRequest) -> int | None:
         """Encode the source in the background (the painted ROI goes with it); the result then opens."""
@@ -791,14 +826,33 @@ class MainWindow(QMainWindow):
             text += f"   orig {ro} {go} {bo}"
         self.pixel_label.setText(text)
 
-    @Slot(float)
-    def _on_zoom(self, zoom: float) -> None:
-        self.zoom_label.setText(f"{100 * zoom:.0f}%")
+    def active_view(self) -> ImageView | None:
+        """The image view on screen: the viewer's, the comparison's current one, or none."""
+        tab = self.tabs.currentWidget()
+        if tab is self.compare:
+            return self.compare.current_view()
+        return self.view if tab is self.view_splitter else None
+
+    def on_active_view(self, do) -> None:
+        """Run `do(view)` on the view on screen (a zoom action), if it shows an image."""
+        view = self.active_view()
+        if view is not None and view.image() is not None:
+            do(view)
+
+    def _on_zoom(self, *_args) -> None:
+        """The zoom indicator: the view on screen's zoom, "Fit" when it follows the window."""
+        view = self.active_view()
+        if view is None or view.image() is None:
+            self.zoom_label.setText("")
+            return
+        pct = f"{100 * view.zoom():.0f}%"
+        self.zoom_label.setText(f"Fit ({pct})" if view.is_fit() else pct)
 
     @Slot(int)
     def _on_tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.compare:
             self.compare.activate()
+        self._on_zoom()
 
     @Slot()
     def _on_compare_points(self) -> None:

@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QComboBox, QLabel, QMenuBar
 
 from . import settings
 
+ZOOM_PRESETS = (1, 2, 3, 4)  # digit n zooms to n x 100%
+
 
 def action(w, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
     """A QAction of window `w` running `slot`, with an optional shortcut and tip."""
@@ -47,15 +49,22 @@ def build_actions(w) -> None:
     m.addAction(action(w, "&Quit", w.close, QKeySequence.StandardKey.Quit))
 
     m = mb.addMenu("&View")
-    w.fit_action = action(w, "&Fit to window", w.view.fit, "Ctrl+0")
-    w.zoom100_action = action(w, "Zoom &100%", lambda: w.view.set_zoom(1.0), "Ctrl+1")
-    w.zoom200_action = action(w, "Zoom &200%", lambda: w.view.set_zoom(2.0), "Ctrl+2")
-    w.zoom_in_action = action(w, "Zoom &in", lambda: w.view.zoom_by(1.25, anchor_under_mouse=False),
-                                       QKeySequence.StandardKey.ZoomIn)
-    w.zoom_out_action = action(w, "Zoom &out", lambda: w.view.zoom_by(0.8, anchor_under_mouse=False),
-                                        QKeySequence.StandardKey.ZoomOut)
-    for a in (w.fit_action, w.zoom100_action, w.zoom200_action, w.zoom_in_action,
-              w.zoom_out_action):
+    # Zoom acts on the view on screen (the viewer's, or the comparison's), with plain keys as well
+    # as Ctrl+key: 0 fits, 1-4 are 100-400%. A text field with focus still gets its digits.
+    w.fit_action = action(w, "&Fit to window", lambda: w.on_active_view(lambda v: v.fit()))
+    w.fit_action.setShortcuts([QKeySequence("Ctrl+0"), QKeySequence("0")])
+    w.zoom_actions = {}
+    for n in ZOOM_PRESETS:
+        a = action(w, f"Zoom &{100 * n}%", functools.partial(w.on_active_view, lambda v, z=n: v.set_zoom(z)))
+        a.setShortcuts([QKeySequence(f"Ctrl+{n}"), QKeySequence(str(n))])
+        w.zoom_actions[n] = a
+    w.zoom100_action, w.zoom200_action = w.zoom_actions[1], w.zoom_actions[2]
+    w.zoom_in_action = action(w, "Zoom &in", lambda: w.on_active_view(lambda v: v.zoom_by(1.25, anchor_under_mouse=False)))
+    w.zoom_in_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.ZoomIn), QKeySequence("+"),
+                                   QKeySequence("=")])
+    w.zoom_out_action = action(w, "Zoom &out", lambda: w.on_active_view(lambda v: v.zoom_by(0.8, anchor_under_mouse=False)))
+    w.zoom_out_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.ZoomOut), QKeySequence("-")])
+    for a in (w.fit_action, *w.zoom_actions.values(), w.zoom_in_action, w.zoom_out_action):
         m.addAction(a)
     m.addSeparator()
     w.prev_layer_action = action(w, "&Previous layer", lambda: w._step_layer(-1), "[")
@@ -134,6 +143,5 @@ def shortcut_rows(menubar: QMenuBar) -> list[tuple[str, str, str]]:
             keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts())
             if keys:
                 rows.append((top.text().replace("&", ""), a.text().replace("&", ""), keys))
-    rows += [("Image", "Zoom in / out", "+ / −, mouse wheel"), ("Image", "Fit / 100% / 200%", "0 / 1 / 2"),
-             ("Image", "Pan", "drag, right or middle drag, arrow keys")]
+    rows += [("Image", "Zoom", "mouse wheel"), ("Image", "Pan", "drag, right or middle drag, arrow keys")]
     return rows

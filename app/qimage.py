@@ -36,13 +36,34 @@ def mask_to_rgba(mask: np.ndarray, color: tuple[int, int, int] = (255, 200, 0)) 
     return out
 
 
+#: Token map colours: sent tokens stay clear; guessed ones blue, dropped (regenerated) ones orange.
+TOKEN_COLOURS = np.array([[0, 0, 0, 0], [40, 120, 255, 255], [255, 140, 0, 255]], dtype=np.uint8)
+
+
+def tokens_to_rgba(states: np.ndarray, height: int, width: int) -> np.ndarray:
+    """An H x W RGBA overlay of a token-state grid (each token a block of the image)."""
+    fy, fx = -(-height // states.shape[0]), -(-width // states.shape[1])
+    big = np.repeat(np.repeat(np.clip(states, 0, 2), fy, 0), fx, 1)[:height, :width]
+    return TOKEN_COLOURS[big]
+
+
+#: A piecewise-linear "inferno-like" ramp, enough to read hot spots without a colormap dependency.
+HEATMAP_STOPS = ((0, 0, 4), (87, 16, 110), (188, 55, 84), (249, 142, 9), (252, 255, 164))
+
+
+def heatmap_scale(values: np.ndarray) -> float:
+    """The value drawn at the top of the ramp: the 99.5th percentile (a few outliers would
+    otherwise leave the whole map dark)."""
+    return float(np.percentile(np.asarray(values, np.float32), 99.5)) or 1.0
+
+
 def heatmap_to_rgba(values: np.ndarray, vmax: float | None = None) -> np.ndarray:
-    """Colour-map a HxW float map (0 = good) with a dark-blue → yellow → red ramp, opaque."""
+    """Colour-map a HxW float map (0 = good) with a dark-blue → yellow → red ramp, opaque; values
+    at or above `vmax` (default `heatmap_scale`) take the last colour."""
     v = np.asarray(values, np.float32)
-    top = float(vmax) if vmax else float(np.percentile(v, 99.5)) or 1.0
+    top = float(vmax) if vmax else heatmap_scale(v)
     t = np.clip(v / max(top, 1e-8), 0.0, 1.0)
-    # Piecewise-linear "inferno-like" ramp, enough to read hot spots without a colormap dependency.
-    stops = np.array([[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], np.float32)
+    stops = np.array(HEATMAP_STOPS, np.float32)
     pos = t * (len(stops) - 1)
     i = np.minimum(pos.astype(np.int32), len(stops) - 2)
     f = (pos - i)[..., None]

@@ -26,6 +26,17 @@ class Preview:
     image: np.ndarray  # HxWx3 uint8
     bits: int  # bits read so far (header included)
     partial: bool = False  # the file held fewer layers than it announced
+    #: Token codecs: h x w uint8 state of each token (TOKEN_SENT / TOKEN_GUESSED / TOKEN_DROPPED),
+    #: which the viewer's token map shows; None for other codecs.
+    tokens: np.ndarray | None = None
+
+
+#: A token read from the file so far.
+TOKEN_SENT = 0
+#: A token not read yet: the prior's guess stands in until its layer arrives.
+TOKEN_GUESSED = 1
+#: A token the encoder dropped: the prior regenerated it.
+TOKEN_DROPPED = 2
 
 
 def check_image(image: np.ndarray) -> np.ndarray:
@@ -122,9 +133,13 @@ class Codec(ABC):
         lo, hi = self.quality_range
         tried: dict[int, bytes] = {}
 
+        def within(f: float) -> bool:  # one trial encode's progress, as part of the search's
+            return bool(progress(min(0.95, (len(tried) + f) / 9.0)))
+
         def rate(q: int) -> float:
-            if q not in tried:
-                tried[q] = self._encode_at(image, q, roi, background_quality, None)
+            if q not in tried:  # the trial encode itself stops at its next step when cancelled
+                tried[q] = self._encode_at(image, q, roi, background_quality,
+                                           within if progress is not None else None)
                 if progress is not None and progress(min(0.95, len(tried) / 9.0)):
                     raise Cancelled()
             return bits_per_pixel(len(tried[q]), image.shape)

@@ -41,6 +41,9 @@ class CodecSpec:
     baseline: bool = False
     #: Module providing `add_arguments(parser)` and `run(args)` for `gic train`, if the family trains.
     trainer: str | None = None
+    #: What each quality means, lowest first, where a number alone says little (UIGC: the share
+    #: of tokens dropped); front ends show it beside the quality. Empty: nothing to add.
+    quality_labels: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, codec: type["Codec"], family: str, factory: Factory | None = None, **extra) -> "CodecSpec":
@@ -57,7 +60,7 @@ class CodecSpec:
         return {"name": self.name, "family": self.family, "description": self.description,
                 "quality_range": list(self.quality_range), "default_quality": self.default_quality,
                 "learned": self.learned, "progressive": self.progressive, "roi": self.roi,
-                "extension": self.extension}
+                "extension": self.extension, "quality_labels": list(self.quality_labels)}
 
 
 _SPECS: dict[str, CodecSpec] = {}

@@ -130,9 +130,10 @@ class LearnedCodec(Codec):
         return y.byte().permute(1, 2, 0).cpu().numpy()
 
     # -- tiling hook -------------------------------------------------------------------------------
-    def analyse_tiled(self, analyse: Callable[[Any], Any], x: Any) -> Any:
-        """`analyse` of an image padded to a multiple of `factor`, tile by tile when large."""
-        return analyse_tiled(analyse, x, self.factor, self.tile, self.halo)
+    def analyse_tiled(self, analyse: Callable[[Any], Any], x: Any, progress: ProgressFn | None = None) -> Any:
+        """`analyse` of an image padded to a multiple of `factor`, tile by tile when large
+        (`progress` per tile; it returning True raises Cancelled)."""
+        return analyse_tiled(analyse, x, self.factor, self.tile, self.halo, progress)
 
     def synthesise_tiled(self, synthesise: Callable[..., Any], *grids: Any) -> Any:
         """`synthesise(*grids)` of latent-grid tensors (torch or numpy), tile by tile when large."""

@@ -6,12 +6,18 @@ except for the far edges of each halo (which are cropped). Small images go throu
 
 Family-neutral: a family hands in its analysis (image -> latent-grid tensor) and synthesis
 (latent-grid tensors -> image) functions and its downsampling factor.
+
+Analysis and `synthesise_image` take an optional `progress` callback (fraction of tiles done ->
+True to stop): a large photo is dozens of tiles and minutes of work, so progress moves per tile
+and a cancel takes effect after the tile in hand, not after the whole image.
 """
 from __future__ import annotations
 
 from typing import Any, Callable
 
 import numpy as np
+
+from ..base import Cancelled, ProgressFn
 
 TILE = 48  # latent positions per tile core (768 pixels at 16x)
 HALO = 8  # latent positions of context on each side (128 pixels at 16x)
@@ -32,20 +38,29 @@ def _spans(n: int, tile: int, halo: int):
 
 
 def analyse_tiled(analyse: Callable[[Any], Any], x: Any, factor: int,
-                  tile: int = TILE, halo: int = HALO) -> Any:
+                  tile: int = TILE, halo: int = HALO, progress: ProgressFn | None = None) -> Any:
     """`analyse` (image ... x H x W, a multiple of `factor`, -> ... x H/factor x W/factor) of an image
-    already padded to a multiple of `factor`, in tiles when it is large."""
+    already padded to a multiple of `factor`, in tiles when it is large (`progress` after each
+    tile; it returning True raises Cancelled)."""
     h, w = x.shape[-2] // factor, x.shape[-1] // factor
     if h <= tile + halo and w <= tile + halo:
-        return analyse(x)
+        out = analyse(x)
+        _tile_done(progress, 1, 1)
+        return out
     out = None
-    for y0, y1, iy0, iy1 in _spans(h, tile, halo):
-        for x0, x1, ix0, ix1 in _spans(w, tile, halo):
-            part = analyse(x[..., iy0 * factor: iy1 * factor, ix0 * factor: ix1 * factor])
-            if out is None:
-                out = _empty_like(part, part.shape[:-2] + (h, w))
-            out[..., y0:y1, x0:x1] = part[..., y0 - iy0: y1 - iy0, x0 - ix0: x1 - ix0]
+    spans = tile_spans(h, w, tile, halo)
+    for i, ((y0, y1, iy0, iy1), (x0, x1, ix0, ix1)) in enumerate(spans, 1):
+        part = analyse(x[..., iy0 * factor: iy1 * factor, ix0 * factor: ix1 * factor])
+        if out is None:
+            out = _empty_like(part, part.shape[:-2] + (h, w))
+        out[..., y0:y1, x0:x1] = part[..., y0 - iy0: y1 - iy0, x0 - ix0: x1 - ix0]
+        _tile_done(progress, i, len(spans))
     return out
+
+
+def _tile_done(progress: ProgressFn | None, done: int, total: int) -> None:
+    if progress is not None and progress(done / total):
+        raise Cancelled()
 
 
 def synthesise_tiled(synthesise: Callable[..., Any], grids: tuple[Any, ...], factor: int,

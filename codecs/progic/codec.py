@@ -9,15 +9,17 @@ The networks run on torch or, exported, on ONNX Runtime (`learned.runtime`): `_i
 """
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
-from ..base import Cancelled, Preview, ProgressFn, RegionCodec
+from ..base import Cancelled, Preview, ProgressFn, RegionCodec, check_image
 from ..container import GicFile
 from ..errors import CodecError, GicFormatError
 from ..learned.codec import LearnedCodec
+from ..learned.tokenizer import Tokenizer
 from . import FACTOR, SPEC
 from .entropy import decode_layer, encode_layer, symbol_costs
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from .weights import LoadedModel
 
 CODEC_NAME = SPEC.name
+ANALYSIS_SHARE = 0.9  # of an encode's progress: the analysis network (measured ~96% of the time)
 
 
 def default_weights_path() -> Path:
@@ -53,7 +56,7 @@ def _int_param(params: dict, key: str) -> int:
     return value
 
 
-class ProGICCodec(LearnedCodec, RegionCodec):
+class ProGICCodec(LearnedCodec, RegionCodec, Tokenizer):
     name = CODEC_NAME
     description = SPEC.description
     extension = SPEC.extension
@@ -67,6 +70,7 @@ class ProGICCodec(LearnedCodec, RegionCodec):
         self.stages = self.loaded.stages
         self.quality_range = (1, self.stages)
         self.default_quality = max(1, self.stages // 2)
+        self._search = threading.local()  # one instance serves several worker threads
 
     @classmethod
     def default_weights(cls) -> Path:
@@ -80,22 +84,55 @@ class ProGICCodec(LearnedCodec, RegionCodec):
         return load_model(path, device)
 
     # -- encoding ----------------------------------------------------------------------------
-    def _indices(self, image: np.ndarray) -> np.ndarray:
+    def _indices(self, image: np.ndarray, progress: ProgressFn | None = None) -> np.ndarray:
+        """RVQ indices of every stage (S x h x w): the analysis network, tile by tile. The same
+        image within one bpp search is analysed once (every quality uses the same indices)."""
+        reused = getattr(self._search, "indices", None)
+        if reused is not None and reused[0] is image:
+            return reused[1]
         if self.runtime == "onnx":
-            return self.analyse_tiled(self.loaded.analyse, self.to_array(image))[:, 0].astype(np.int64)
+            return self.analyse_tiled(self.loaded.analyse, self.to_array(image),
+                                      progress=progress)[:, 0].astype(np.int64)
         import torch
 
         model = self.loaded.model
         with torch.inference_mode():
-            idx = self.analyse_tiled(model.analyse, model.pad(self.to_tensor(image)))
-        return idx[:, 0].cpu().numpy().astype(np.int64)  # S x h x w
+            idx = self.analyse_tiled(model.analyse, model.pad(self.to_tensor(image)), progress=progress)
+        return idx[:, 0].cpu().numpy().astype(np.int64)
+
+    def encode_to_bpp(self, image: np.ndarray, target_bpp: float, *, roi: np.ndarray | None = None,
+                      background_quality: int | None = None,
+                      progress: ProgressFn | None = None) -> tuple[bytes, int]:
+        """The base class's search, analysing the image once (the network is ~96% of an encode)."""
+        image = check_image(image)
+        part = None if progress is None else (lambda f: progress(0.8 * f))
+        self._search.indices = (image, self._indices(image, part))
+        rest = None if progress is None else (lambda f: progress(0.8 + 0.2 * f))
+        try:
+            return super().encode_to_bpp(image, target_bpp, roi=roi, background_quality=background_quality,
+                                         progress=rest)
+        finally:
+            self._search.indices = None
+
+    # -- the tokenizer capability (what a token-prior family builds on) ---------------------------
+    def tokenize(self, image: np.ndarray) -> np.ndarray:
+        return self._indices(image)
+
+    def detokenize(self, tokens: np.ndarray, depth: np.ndarray, height: int, width: int) -> np.ndarray:
+        idx = np.zeros((self.stages,) + depth.shape, dtype=np.int64)
+        idx[:len(tokens)] = tokens
+        return self._synthesise(idx, np.minimum(depth, len(tokens)), height, width)
+
+    def vocab(self, stage: int) -> int:
+        return int(self.loaded.tables[stage - 1].shape[-1])
 
     def _encode(self, image: np.ndarray, quality: int, *, progress: ProgressFn | None = None) -> bytes:
         return self._encode_region(image, quality, None, None, progress=progress)
 
     def _encode_region(self, image: np.ndarray, quality: int, roi: np.ndarray | None,
                        background_quality: int | None, *, progress: ProgressFn | None = None) -> bytes:
-        idx = self._indices(image)
+        # progress: the analysis (per tile) is ~96% of the time, the entropy-coded layers the rest
+        idx = self._indices(image, None if progress is None else (lambda f: progress(ANALYSIS_SHARE * f)))
         _, lh, lw = idx.shape
         if roi is not None and roi.any():
             bg = max(1, quality // 4) if background_quality is None else int(background_quality)
@@ -108,7 +145,7 @@ class ProGICCodec(LearnedCodec, RegionCodec):
         layers = []
         for k in range(1, quality + 1):
             layers.append(encode_layer(idx[k - 1], depth >= k, *self._models(k)))
-            if progress is not None and progress(k / quality):
+            if progress is not None and progress(ANALYSIS_SHARE + (1 - ANALYSIS_SHARE) * k / quality):
                 raise Cancelled()
         params = {"depth": quality, "bg": bg}  # the latent grid size follows from width x height
         # no META chunk: at 0.03 bpp every byte counts, and params already record the settings

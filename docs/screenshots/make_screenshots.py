@@ -1,6 +1,7 @@
 """Render the documentation screenshots from the real window (offscreen).
 
     QT_QPA_PLATFORM=offscreen python docs/screenshots/make_screenshots.py [OUT_DIR] [--weights W.pt]
+        [--only roi,viewer,heatmap,compare,rd_plot]
 
 Uses the bundled sample; with the learned codec registered ("progic", or `--weights` pointing at
 exported ProGIC weights) the viewer and ROI shots show a progressive .gic, otherwise the classical
@@ -66,6 +67,15 @@ def main() -> int:
         i = args.index("--weights")
         register_weights(args[i + 1])
         del args[i:i + 2]
+    only = None
+    if "--only" in args:
+        i = args.index("--only")
+        only = set(args[i + 1].split(","))
+        del args[i:i + 2]
+
+    def want(*names: str) -> bool:
+        return only is None or bool(only & set(names))
+
     out = Path(args[0] if args else Path(__file__).parent)
     out.mkdir(parents=True, exist_ok=True)
     _app = QApplication.instance() or QApplication(sys.argv[:1])  # noqa: F841 (kept alive)
@@ -80,6 +90,17 @@ def main() -> int:
     settle(w)
     main_codec = "progic" if learned else "webp"
 
+    info = {c.name: c for c in w.codec_infos}.get("progic")
+    if want("roi", "viewer", "heatmap"):
+        shoot_viewer(w, out, learned, main_codec, info, want)
+    if want("compare", "rd_plot"):
+        shoot_compare(w, out, learned, main_codec, info, want)
+    w.ask_on_close = False  # the shots' encodes are not the user's: quit without the save prompt
+    w.close()
+    return 0
+
+
+def shoot_viewer(w, out: Path, learned: bool, main_codec: str, info, want) -> None:
     # ROI: a rectangle over the red parrot's head plus a brush stroke, then re-encode with it.
     w.tabs.setCurrentIndex(0)
     w.roi_editor.set_active(True)
@@ -93,14 +114,14 @@ def main() -> int:
     w.roi_editor.roi.stamp(160, 380, 260, 450, 30, True)
     w.roi_editor.mask_changed()
     if learned:
-        info = {c.name: c for c in w.codec_infos}["progic"]
         q = info.quality_range[1]
         w.reencode(jobs.EncodeRequest(codec="progic", quality=q, background_quality=max(1, q // 4)))
     else:
         w.reencode(jobs.EncodeRequest(codec=main_codec, quality=40))
     settle(w)
     w.roi_editor.set_active(True)
-    shot(w, out, "roi.png")
+    if want("roi"):
+        shot(w, out, "roi.png")
 
     # Viewer: the progressive file (or the re-encode) with its original attached, then the heatmap.
     w.roi_editor.set_active(False)
@@ -111,14 +132,18 @@ def main() -> int:
         settle(w)
         w.layers.select_layer(max(1, len(w.previews) // 2))
     settle(w)
-    shot(w, out, "viewer.png")
-    w.heatmap_check.setChecked(True)
-    settle(w)
-    shot(w, out, "heatmap.png")
-    w.heatmap_check.setChecked(False)
+    if want("viewer"):
+        shot(w, out, "viewer.png")
+    if want("heatmap"):
+        w.heatmap_check.setChecked(True)
+        settle(w)
+        shot(w, out, "heatmap.png")
+        w.heatmap_check.setChecked(False)
 
+
+def shoot_compare(w, out: Path, learned: bool, main_codec: str, info, want) -> None:
     # Comparison: the learned (or WebP) side vs JPEG at matched bpp, split view.
-    w.open_path(sample)
+    w.open_path(resource("samples", "kodim23.png"))
     settle(w)
     cmp = w.compare
     cmp.sides[0].set_codec(main_codec)
@@ -134,8 +159,11 @@ def main() -> int:
     settle(w)
     cmp.split_view.set_zoom(2.0)
     cmp.split_view.centerOn(QPointF(600, 300))
-    cmp.split_view.set_split(0.78)
-    shot(w, out, "compare.png")
+    cmp.split_view.set_split(0.5)  # of the window: the divider stays there while zooming
+    if want("compare"):
+        shot(w, out, "compare.png")
+    if not want("rd_plot"):
+        return
 
     # RD plot of the codecs on the sample, with the two comparison points marked.
     rd = w.rd_plot
@@ -145,8 +173,6 @@ def main() -> int:
     rd.compute()
     settle(w)
     shot(w, out, "rd_plot.png")
-    w.close()
-    return 0
 
 
 if __name__ == "__main__":

@@ -81,3 +81,29 @@ def test_paint_roi_encode_save_and_reopen_with_progic(qtbot, progic, window, ima
         w.open_path(out)
     assert layers == list(range(1, top + 1))
     assert w.doc.info.roi is not None and not w.banner.isVisible()
+
+
+@pytest.mark.parametrize("window", [["progic", "jpeg"]], indirect=True)
+def test_cancel_of_a_large_progic_encode_is_prompt_and_progress_moves(qtbot, progic, window):
+    """2048x1536 is six analysis tiles: the bar moves after the first, Cancel ends the job within a
+    tile's time (it ran on for 70-90 s of an 8000x6000 encode before)."""
+    import time
+
+    from app_doubles import make_image
+
+    w = window
+    big = np.tile(make_image(256, 192), (8, 8, 1))  # 2048x1536
+    w.open_image(big, "big.png")
+    fractions = []
+    w.encode_runner.progress.connect(lambda _j, f: fractions.append(f))
+    t0 = time.monotonic()
+    w.reencode(jobs.EncodeRequest(codec="progic", quality=2))
+    qtbot.waitUntil(lambda: bool(fractions), timeout=60000)
+    first_tile_s = time.monotonic() - t0
+    assert 0 < fractions[0] < 1 and w.progress.value() > 0  # the status bar's bar moved
+    t1 = time.monotonic()
+    w.cancel_jobs()
+    qtbot.waitUntil(lambda: not w.encode_runner.is_busy(), timeout=30000)
+    stop_s = time.monotonic() - t1
+    assert stop_s < max(3.0, 2 * first_tile_s), (stop_s, first_tile_s)
+    assert w.doc.name == "big.png"  # the cancelled encode never opened

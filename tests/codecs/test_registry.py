@@ -103,3 +103,9 @@ def test_registering_a_spec_with_a_bad_default_quality_is_refused():
     with pytest.raises(CodecError, match="default quality"):
         registry.register(spec)
     assert "bad" not in registry.names()
+
+
+def test_quality_labels_cover_the_quality_range_when_given():
+    for s in registry.specs():
+        lo, hi = s.quality_range
+        assert s.quality_labels == () or len(s.quality_labels) == hi - lo + 1, s.name

@@ -1,0 +1,30 @@
+"""The tokenizer capability: a learned codec whose latent is a stack of VQ token grids.
+
+Why a capability: a token-prior family (UIGC) codes and regenerates another model's tokens. It
+finds that model through the registry by name and uses it through this interface only, so no
+family imports another and the tokenizer's weights (and their hash) stay its own.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+
+class Tokenizer(ABC):
+    """Image <-> token grids (stage s of S, each an h x w grid of indices in [0, vocab(s)))."""
+
+    #: Image pixels per token along each axis.
+    factor: int = 16
+
+    @abstractmethod
+    def tokenize(self, image: np.ndarray) -> np.ndarray:
+        """S x h x w int64 token indices of an HxWx3 uint8 image."""
+
+    @abstractmethod
+    def detokenize(self, tokens: np.ndarray, depth: np.ndarray, height: int, width: int) -> np.ndarray:
+        """The HxWx3 uint8 image of token grids (S x h x w) using `depth[y, x]` stages per position."""
+
+    @abstractmethod
+    def vocab(self, stage: int) -> int:
+        """Number of token values of stage `stage` (1-based)."""

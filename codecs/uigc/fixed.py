@@ -1,0 +1,179 @@
+"""The token prior in exact integer arithmetic: identical coding tables on every machine.
+
+Why: the encoder and the decoder must compute bit-identical probabilities, or the range decoder
+goes astray. Float inference differs across thread counts, CPUs and GPUs (summation order, FMA,
+vector width). Following Ballé et al. 2019 ("Integer networks for data compression"), the decoder's
+prior runs on integers only:
+
+- activations are integers with ACT fractional bits, weights with WGT fractional bits (rounded
+  once from the shipped fp16 weights: an exact IEEE operation, the same everywhere);
+- matrix products run in float64 BLAS on integer-valued operands: every product and partial sum is
+  an integer below 2**53, hence exact whatever the summation order, thread count or vector unit;
+- rescaling is floor division by powers of two; LayerNorm uses integer mean/variance and IEEE
+  sqrt (correctly rounded by the standard, so identical everywhere);
+- softmax uses exp look-up tables computed at export and stored in the weight file;
+- the output is an integer frequency table per token summing to 2**16 (>= 1 per symbol).
+
+`FixedPrior.tables(tokens, step)` is the only thing the coder uses.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .prior import PriorConfig, pad_amounts, window_offset
+
+ACT = 12  # fractional bits of activations
+WGT = 14  # fractional bits of weights
+ATT_EXP_BITS = 8  # exp LUT resolution of attention: 1/256
+ATT_EXP_RANGE = 16  # exp(-16): below that a weight is 0
+ATT_P = 16  # fractional bits of attention weights
+OUT_EXP_BITS = 8
+OUT_EXP_RANGE = 32
+OUT_EXP_SCALE = 24
+TOTAL = 1 << 16
+CLAMP = 1 << 22  # |activation| < 1024 keeps every float64 sum exact (< 2**53)
+LN_EPS = 1e-5
+
+
+def exp_lut(bits: int, rng: int, scale: int) -> np.ndarray:
+    """round(exp(-i / 2**bits) * 2**scale) for i in [0, rng * 2**bits]: made once, at export."""
+    i = np.arange(rng * (1 << bits) + 1, dtype=np.float64)
+    return np.round(np.exp(-i / (1 << bits)) * (1 << scale)).astype(np.int64)
+
+
+def luts() -> dict[str, np.ndarray]:
+    """The look-up tables a weight file stores (so no machine's exp() is ever consulted)."""
+    return {"att_exp": exp_lut(ATT_EXP_BITS, ATT_EXP_RANGE, ATT_P),
+            "out_exp": exp_lut(OUT_EXP_BITS, OUT_EXP_RANGE, OUT_EXP_SCALE)}
+
+
+def _q(a: np.ndarray, bits: int) -> np.ndarray:
+    """Round a float array (fp16-exact values) to integers with `bits` fractional bits."""
+    return np.round(np.asarray(a, dtype=np.float64) * (1 << bits)).astype(np.int64)
+
+
+def _shift(acc: np.ndarray, bits: int) -> np.ndarray:
+    """Round-half-up division by 2**bits of an integer-valued array, to int64."""
+    return np.floor((acc + (1 << (bits - 1))) / (1 << bits)).astype(np.int64)
+
+
+def _clamp(x: np.ndarray) -> np.ndarray:
+    return np.clip(x, -CLAMP, CLAMP)
+
+
+class _Linear:
+    def __init__(self, w: np.ndarray, b: np.ndarray):
+        self.w = _q(w, WGT).T.astype(np.float64)  # in x out, integer-valued
+        self.b = _q(b, ACT + WGT).astype(np.float64)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        acc = x.astype(np.float64) @ self.w + self.b
+        return _clamp(_shift(acc, WGT))
+
+
+class _LayerNorm:
+    def __init__(self, g: np.ndarray, b: np.ndarray):
+        self.g, self.b = _q(g, WGT), _q(b, ACT)
+        self.eps = int(round(LN_EPS * (1 << (2 * ACT))))
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        d = x.shape[-1]
+        xc = x - np.floor_divide(x.sum(-1, keepdims=True), d)
+        var = np.floor_divide((xc * xc).sum(-1, keepdims=True), d) + self.eps
+        std = np.maximum(np.floor(np.sqrt(var.astype(np.float64))).astype(np.int64), 1)  # ACT bits
+        y = np.floor_divide(xc << ACT, std)
+        return _clamp(_shift(y * self.g, WGT) + self.b)
+
+
+class FixedPrior:
+    """Integer inference of a TokenPrior's weights (a state_dict of float arrays)."""
+
+    def __init__(self, cfg: PriorConfig, state: dict[str, np.ndarray], tables: dict[str, np.ndarray]):
+        self.cfg = cfg
+        s = {k: np.asarray(v, dtype=np.float64) for k, v in state.items()}
+        self.embed = _q(s["embed.weight"], ACT)
+        self.step_embed = _q(s["step_embed.weight"], ACT)
+        self.pos_w = _q(s["pos.weight"][:, 0], WGT)  # d x 3 x 3
+        self.pos_b = _q(s["pos.bias"], ACT)
+        self.blocks = []
+        for i in range(cfg.depth):
+            p = f"blocks.{i}."
+            self.blocks.append({
+                "norm1": _LayerNorm(s[p + "norm1.weight"], s[p + "norm1.bias"]),
+                "qkv": _Linear(s[p + "attn.qkv.weight"], s[p + "attn.qkv.bias"]),
+                "proj": _Linear(s[p + "attn.proj.weight"], s[p + "attn.proj.bias"]),
+                "norm2": _LayerNorm(s[p + "norm2.weight"], s[p + "norm2.bias"]),
+                "fc1": _Linear(s[p + "fc1.weight"], s[p + "fc1.bias"]),
+                "fc2": _Linear(s[p + "fc2.weight"], s[p + "fc2.bias"]),
+                "offset": window_offset(i, cfg.window)})
+        self.norm = _LayerNorm(s["norm.weight"], s["norm.bias"])
+        self.head = _Linear(s["head.weight"], s["head.bias"])
+        hd = cfg.dim // cfg.heads
+        self.att_scale = int(round(hd ** -0.5 * (1 << WGT)))
+        self.att_exp = np.asarray(tables["att_exp"], dtype=np.int64)
+        self.out_exp = np.asarray(tables["out_exp"], dtype=np.int64)
+
+    # -- layers --------------------------------------------------------------------------------
+    def _pos(self, x: np.ndarray) -> np.ndarray:  # h x w x d
+        h, w, _ = x.shape
+        p = np.pad(x, ((1, 1), (1, 1), (0, 0)))
+        acc = np.zeros_like(x)
+        for dy in range(3):
+            for dx in range(3):
+                acc += p[dy:dy + h, dx:dx + w] * self.pos_w[:, dy, dx]
+        return _clamp(x + _shift(acc, WGT) + self.pos_b)
+
+    def _attention(self, blk: dict, x: np.ndarray) -> np.ndarray:
+        cfg = self.cfg
+        h, w, d = x.shape
+        win, nh, hd = cfg.window, cfg.heads, cfg.dim // cfg.heads
+        (t, bt), (l, r) = pad_amounts(h, blk["offset"], win), pad_amounts(w, blk["offset"], win)
+        qkv = np.pad(blk["qkv"](x), ((t, bt), (l, r), (0, 0)))
+        valid = np.pad(np.ones((h, w), dtype=bool), ((t, bt), (l, r)))
+        H, W = qkv.shape[0] // win, qkv.shape[1] // win
+        qkv = qkv.reshape(H, win, W, win, 3, nh, hd).transpose(4, 0, 2, 5, 1, 3, 6)
+        q, k, v = (z.reshape(H * W, nh, win * win, hd) for z in qkv)
+        keep = valid.reshape(H, win, W, win).transpose(0, 2, 1, 3).reshape(H * W, 1, 1, win * win)
+        raw = np.matmul(q.astype(np.float64), k.astype(np.float64).transpose(0, 1, 3, 2))
+        scores = np.floor_divide(raw.astype(np.int64) * self.att_scale, 1 << (ACT + WGT))
+        scores = np.where(keep, scores, np.iinfo(np.int64).min // 4)
+        z = scores.max(-1, keepdims=True) - scores  # >= 0, ACT bits
+        idx = (z + (1 << (ACT - ATT_EXP_BITS - 1))) >> (ACT - ATT_EXP_BITS)
+        e = np.where(keep & (idx < len(self.att_exp)), self.att_exp[np.minimum(idx, len(self.att_exp) - 1)], 0)
+        p = np.floor_divide(e << ATT_P, np.maximum(e.sum(-1, keepdims=True), 1))
+        out = _shift(np.matmul(p.astype(np.float64), v.astype(np.float64)), ATT_P)
+        out = out.reshape(H, W, nh, win, win, hd).transpose(0, 3, 1, 4, 2, 5).reshape(H * win, W * win, d)
+        return blk["proj"](np.ascontiguousarray(out[t:t + h, l:l + w]))
+
+    def features(self, tokens: np.ndarray, step: int) -> np.ndarray:
+        x = self.embed[tokens] + self.step_embed[step]
+        x = self._pos(x)
+        for blk in self.blocks:
+            x = _clamp(x + self._attention(blk, blk["norm1"](x)))
+            x = _clamp(x + blk["fc2"](np.maximum(blk["fc1"](blk["norm2"](x)), 0)))
+        return self.norm(x)
+
+    def logits(self, tokens: np.ndarray, step: int, where: np.ndarray | None = None) -> np.ndarray:
+        """Integer logits (ACT bits) of the positions `where` (all: h x w x K)."""
+        f = self.features(tokens, step)
+        return self.head(f if where is None else f[where])
+
+    def tables(self, tokens: np.ndarray, step: int, where: np.ndarray) -> np.ndarray:
+        """N x K integer frequency tables (sum 2**16) for the positions `where` (raster order)."""
+        return frequencies(self.logits(tokens, step, where), self.out_exp)
+
+    def argmax(self, tokens: np.ndarray, step: int, where: np.ndarray) -> np.ndarray:
+        """The most probable token of each position `where` (regeneration; ties: lowest index)."""
+        return self.logits(tokens, step, where).argmax(-1)
+
+
+def frequencies(logits: np.ndarray, out_exp: np.ndarray) -> np.ndarray:
+    """Integer softmax: frequencies >= 1 summing to 2**16, the remainder on the first maximum."""
+    k = logits.shape[-1]
+    z = logits.max(-1, keepdims=True) - logits
+    idx = (z + (1 << (ACT - OUT_EXP_BITS - 1))) >> (ACT - OUT_EXP_BITS)
+    e = np.where(idx < len(out_exp), out_exp[np.minimum(idx, len(out_exp) - 1)], 0)
+    freq = np.floor_divide(e * (TOTAL - k), e.sum(-1, keepdims=True)) + 1
+    first = logits.argmax(-1)
+    freq[np.arange(len(freq)), first] += TOTAL - freq.sum(-1)
+    return freq

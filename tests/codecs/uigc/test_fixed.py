@@ -1,0 +1,91 @@
+"""The fixed-point prior: close to the float network, exact integer tables, and never drifting."""
+import hashlib
+import os
+import subprocess
+import sys
+
+import numpy as np
+import torch
+
+from gic.codecs.uigc.fixed import ACT, TOTAL, FixedPrior, frequencies, luts
+from gic.codecs.uigc.prior import PriorConfig, TokenPrior
+from gic.codecs.uigc.schedule import step_map
+from gic.codecs.uigc.weights import load_prior
+from gic.resources import path
+
+
+def _input(h=12, w=20, step=4, seed=0):
+    g = np.random.default_rng(seed).integers(0, 256, (h, w))
+    return np.where(step_map(h, w) < step, g, 256), step
+
+
+def test_integer_logits_follow_the_float_network():
+    loaded = load_prior(path("models", "uigc-prior.pt"))
+    model = TokenPrior(loaded.config).eval()
+    model.load_state_dict(loaded.state_dict)
+    for step in (0, 3, 6, 7):
+        tokens, _ = _input(step=min(step, 6))
+        with torch.no_grad():
+            ref = model(torch.from_numpy(tokens)[None], torch.tensor([step]))[0].numpy()
+        got = loaded.fixed.logits(tokens, step) / 2 ** ACT
+        assert np.abs(got - ref).max() < 0.02
+
+
+def test_tables_are_integer_distributions():
+    fixed = load_prior(path("models", "uigc-prior.pt")).fixed
+    tokens, step = _input()
+    t = fixed.tables(tokens, step, step_map(*tokens.shape) == step)
+    assert t.dtype == np.int64 and (t >= 1).all() and (t.sum(1) == TOTAL).all()
+
+
+def test_frequencies_give_the_remainder_to_the_first_maximum():
+    out = frequencies(np.array([[0, 4096, 4096, -99999]], dtype=np.int64), luts()["out_exp"])
+    assert out.sum() == TOTAL and out[0, 1] > out[0, 2] and out[0, 3] == 1
+
+
+GOLDEN_SCRIPT = r"""
+import hashlib, numpy as np
+from gic.codecs.uigc.schedule import step_map
+from gic.codecs.uigc.weights import load_prior
+from gic.resources import path
+fixed = load_prior(path("models", "uigc-prior.pt")).fixed
+g = np.random.default_rng(0).integers(0, 256, (24, 40))
+h = hashlib.sha256()
+for step in range(8):
+    tokens = np.where(step_map(24, 40) < min(step, 6), g, 256)
+    h.update(fixed.tables(tokens, step, np.ones((24, 40), bool)).astype("<i8").tobytes())
+print(h.hexdigest())
+"""
+
+
+def _tables_hash(threads: int, **extra: str) -> str:
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads),
+           "MKL_NUM_THREADS": str(threads), **extra}
+    out = subprocess.run([sys.executable, "-c", GOLDEN_SCRIPT], env=env, capture_output=True, text=True,
+                         check=True)
+    return out.stdout.strip()
+
+
+def test_same_tables_with_any_thread_count_and_process():
+    assert _tables_hash(1) == _tables_hash(2)
+
+
+def test_same_tables_with_another_cpus_blas_kernels():
+    # numpy's OpenBLAS picks kernels by CPU; forcing SSE-era (Nehalem) kernels instead of this
+    # machine's AVX2 ones stands in for another CPU: integer-valued float64 products stay exact.
+    assert _tables_hash(1, OPENBLAS_CORETYPE="Nehalem") == _tables_hash(1)
+
+
+def test_tables_match_the_recorded_golden_hash():
+    # Fails if the decoder's arithmetic drifts (numpy, BLAS, CPU) or the shipped prior changes:
+    # then every .gic file written so far would decode to garbage. Update only with new weights.
+    loaded = load_prior(path("models", "uigc-prior.pt"))
+    golden = GOLDEN.get(loaded.model_hash.hex())
+    assert golden is not None, f"no golden hash recorded for prior {loaded.model_hash.hex()}"
+    assert _tables_hash(2) == golden
+
+
+#: prior model hash -> SHA-256 of GOLDEN_SCRIPT's tables (recorded on x86-64, numpy OpenBLAS).
+GOLDEN = {
+    "b90e8d6add1a14502f90ef38d0edcb2f": "ee4528033ba5823d31b65a0fa170c5b32de4e279da2cf6fe3b52511e083b580f",
+}
