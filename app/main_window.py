@@ -868,8 +868,8 @@ class MainWindow(QMainWindow):
         self.heatmap_action.setEnabled(self.heatmap_check.isEnabled())
         self.attach_action.setEnabled(doc is not None)
         self.attach_button.setEnabled(doc is not None)
-        for a in (self.roi_paint_action, self.roi_brush_action, self.roi_eraser_action, self.roi_rect_action,
-                  self.roi_clear_action, self.roi_invert_action, self.roi_load_action, self.roi_save_action):
+        for a in (self.roi_paint_action, self.roi_show_action, self.roi_brush_action, self.roi_eraser_action,
+                  self.roi_rect_action, self.roi_clear_action, self.roi_invert_action, self.roi_load_action, self.roi_save_action):
             a.setEnabled(self.roi_editor.roi is not None)
 
     def _fill_recent_menu(self) -> None:
