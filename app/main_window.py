@@ -323,9 +323,11 @@ class MainWindow(QMainWindow):
 
     @Slot(int, object)
     def _on_image_loaded(self, _job: int, result: object) -> None:
-        path, image = result
+        path, loaded = result
         self._remember(path)
-        self.open_image(image, path.name, path=path)
+        self.open_image(loaded.pixels, path.name, path=path)
+        if loaded.alpha_flattened:
+            self.show_banner(jobs.alpha_note(path.name), kind="info")
 
     @Slot(int, str)
     def _on_image_failed(self, _job: int, message: str) -> None:
@@ -538,11 +540,14 @@ class MainWindow(QMainWindow):
     def attach_original(self, path: str | Path) -> bool:
         path = Path(path)
         try:
-            image = jobs.load_image(path)
+            loaded = jobs.load_image_info(path)
         except (GicError, OSError) as exc:
             self.show_banner(f"Cannot read the original {path.name}: {exc}")
             return False
-        return self.set_original(image, path.name)
+        ok = self.set_original(loaded.pixels, path.name)
+        if ok and loaded.alpha_flattened:
+            self.show_banner(jobs.alpha_note(path.name), kind="info")
+        return ok
 
     def set_original(self, image: np.ndarray, name: str) -> bool:
         doc = self.doc
@@ -1011,8 +1016,8 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _load_image_job(ctx, path: Path) -> tuple[Path, np.ndarray]:
-    return path, jobs.load_image(path)
+def _load_image_job(ctx, path: Path) -> tuple[Path, object]:
+    return path, jobs.load_image_info(path)
 
 
 def _discover_codecs(ctx, only: list[str] | None = None) -> tuple[list[CodecInfo], bool, list[str]]:

@@ -165,7 +165,10 @@ def cmd_encode(args: argparse.Namespace) -> int:
     name = args.codec or default_codec()
     _check_quality(name, args.quality)  # cheap checks first: before the model loads or pixels decode
     fileio.check_writable(args.output)
-    image = imageio.load_image(args.input)
+    loaded = imageio.load_image_info(args.input)
+    image = loaded.pixels
+    if loaded.alpha_flattened:
+        _note(imageio.alpha_note(Path(args.input).name))
     h, w = image.shape[:2]
     codec = registry.create(name, device=args.device)
     roi = imageio.load_mask(args.roi) if args.roi is not None else None

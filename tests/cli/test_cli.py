@@ -137,6 +137,22 @@ def test_encode_notes_an_unusual_suffix(tmp_path):
     assert "gic: note:" in r.stderr and ".jpg" in r.stderr
 
 
+def test_encode_says_alpha_is_flattened_and_onto_what(tmp_path):
+    from PIL import Image
+
+    rgba = np.dstack([load(SAMPLE), np.full((48, 64), 255, np.uint8)])
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "opaque.png")
+    r = gic("encode", tmp_path / "opaque.png", tmp_path / "o.jpg", "--codec", "jpeg")
+    assert r.returncode == 0 and r.stderr == ""  # an alpha channel that is all opaque changes nothing
+    rgba[:10, :10, 3] = 0
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "clear.png")
+    r = gic("encode", tmp_path / "clear.png", tmp_path / "c.jpg", "--codec", "jpeg")
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gic: note: clear.png has transparency")
+    assert "flattened onto white (RGB 255,255,255)" in lines[0]
+
+
 def test_failed_encode_leaves_an_existing_output_alone(tmp_path):
     out = tmp_path / "keep.avif"
     out.write_bytes(b"precious")
