@@ -421,9 +421,10 @@ class RoiEditor(QWidget):
         if split is None:
             self.bits_label.setText("")
             return
+        from gic.codecs.base import roi_share
+
         inside, outside = split
-        tot = inside + outside
-        share = 100.0 * inside / tot if tot else 0.0
+        share = 100.0 * roi_share(split)
         text = f"Bits inside ROI: {inside:,} ({share:.0f}%)\nBits outside: {outside:,}"
         if total_bits:
             text += f"\nWhole file: {total_bits:,} bits (header and container included)"
