@@ -237,3 +237,19 @@ class TrainerBase(ABC):
                 self.dump_rank_state(Path(os.environ[RANK_DUMP_ENV]))
             if self.distributed:
                 dist.destroy_process_group()
+
+
+def add_run_arguments(p, d: BaseTrainConfig, eval_help: str = "images for periodic evaluation") -> None:
+    """The `gic train` options every family's run has the same way (evaluation cadence, checkpoints,
+    logging, threads, device, progress, export identity), on an argparse parser."""
+    p.add_argument("--eval-dir", default="", help=eval_help)
+    p.add_argument("--eval-every", type=int, default=d.eval_every)
+    p.add_argument("--eval-images", type=int, default=d.eval_images)
+    p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every)
+    p.add_argument("--log-every", type=int, default=d.log_every)
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--export", metavar="WEIGHTS", help="write shippable fp16 weights from the run's "
+                   "last checkpoint to WEIGHTS and exit")
+    p.add_argument("--model-id", default=None, metavar="NAME", help="identity written by --export")

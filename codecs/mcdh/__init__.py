@@ -22,7 +22,7 @@ def register_all() -> bool:
     """Register "mcdh" if its weights are present."""
     from gic.resources import path
 
-    if not path("models", "mcdh.pt").exists():
+    if not path("models", "mcdh-small.pt").exists():
         return False
     register(SPEC)
     return True

@@ -28,7 +28,7 @@ from .weights import Y_SUPPORT, LoadedMCDH, load_mcdh
 def default_weights_path() -> Path:
     from gic.resources import path
 
-    return path("models", "mcdh.pt")
+    return path("models", "mcdh-small.pt")
 
 
 class MCDHCodec(LearnedCodec):

@@ -7,6 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ..learned.train import add_run_arguments
 from .train import MCDHTrainConfig
 
 #: A tiny architecture for smoke tests and CI.
@@ -24,18 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr-final", type=float, default=d.lr_final)
     p.add_argument("--lambda-lo", type=float, default=d.lambda_lo, help="λ of the lowest rate level")
     p.add_argument("--lambda-hi", type=float, default=d.lambda_hi, help="λ of the highest rate level")
-    p.add_argument("--eval-dir", default="", help="images for periodic bpp/PSNR estimates")
-    p.add_argument("--eval-every", type=int, default=d.eval_every)
-    p.add_argument("--eval-images", type=int, default=d.eval_images)
-    p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every)
-    p.add_argument("--log-every", type=int, default=d.log_every)
-    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all)")
-    p.add_argument("--device", default="auto")
     p.add_argument("--model", default="", help="JSON of architecture overrides, or 'tiny'")
-    p.add_argument("--no-progress", action="store_true")
-    p.add_argument("--export", metavar="WEIGHTS", help="write shippable fp16 weights from the run's "
-                   "last checkpoint to WEIGHTS and exit")
-    p.add_argument("--model-id", default=None, metavar="NAME", help="identity written by --export")
+    add_run_arguments(p, d, "images for periodic bpp/PSNR estimates")
 
 
 def run(args: argparse.Namespace) -> int:

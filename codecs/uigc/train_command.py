@@ -8,6 +8,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ..learned.train import add_run_arguments
 from .train import PriorTrainConfig
 
 #: A tiny architecture for smoke tests and CI.
@@ -26,19 +27,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr-final", type=float, default=d.lr_final)
     p.add_argument("--fill-fraction", type=float, default=d.fill_fraction,
                    help="share of samples that train regeneration of dropped tokens")
-    p.add_argument("--eval-dir", default="", help="images (or a .npz of token grids) for bits/token checks")
-    p.add_argument("--eval-every", type=int, default=d.eval_every)
-    p.add_argument("--eval-images", type=int, default=d.eval_images)
-    p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every)
-    p.add_argument("--log-every", type=int, default=d.log_every)
-    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all)")
-    p.add_argument("--device", default="auto")
     p.add_argument("--model", default="", help="JSON of prior architecture overrides, or 'tiny'")
     p.add_argument("--init", default="", metavar="WEIGHTS", help="start from a shipped prior")
-    p.add_argument("--no-progress", action="store_true")
-    p.add_argument("--export", metavar="WEIGHTS", help="write shippable fp16 weights from the run's "
-                   "last checkpoint to WEIGHTS and exit")
-    p.add_argument("--model-id", default=None, metavar="NAME", help="identity written by --export")
+    add_run_arguments(p, d, "images (or a .npz of token grids) for bits/token checks")
     p.add_argument("--tokenizer", default="progic", help="registered codec whose tokens the prior codes")
 
 

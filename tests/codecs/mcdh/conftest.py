@@ -6,7 +6,7 @@ from PIL import Image
 from gic.codecs import registry
 from gic.resources import path
 
-pytestmark = pytest.mark.skipif(not path("models", "mcdh.pt").exists(), reason="no MCDH weights")
+pytestmark = pytest.mark.skipif(not path("models", "mcdh-small.pt").exists(), reason="no MCDH weights")
 
 
 @pytest.fixture(scope="session")
