@@ -22,8 +22,13 @@ class TwelveLayers(JpegLadderCodec):
 @pytest.fixture
 def default_window(qtbot):
     """The main window at its default size (private settings: no saved geometry)."""
+    from gic.app import settings
     from gic.app.main_window import MainWindow
 
+    s = settings.settings()
+    for key in ("geometry", "view_splitter"):  # saved by earlier tests' windows: start as a new user
+        s.remove(key)
+    s.sync()
     registry.register(registry.CodecSpec.of(TwelveLayers, "test"))
     w = MainWindow(codec_filter=[TwelveLayers.name, "jpeg"])
     qtbot.addWidget(w)
