@@ -70,6 +70,19 @@ def load_image(path: str | Path) -> np.ndarray:
     return imageio.load_image(path)
 
 
+def load_image_info(path: str | Path):
+    """load_image, also saying whether transparency was flattened (imageio.LoadedImage)."""
+    from gic.codecs import imageio
+
+    return imageio.load_image_info(path)
+
+
+def alpha_note(name: str) -> str:
+    from gic.codecs import imageio
+
+    return imageio.alpha_note(name)
+
+
 def read_file(path: str | Path) -> bytes:
     from gic.codecs import fileio
 

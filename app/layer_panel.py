@@ -6,10 +6,11 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QHeaderView, QLabel, QSlider, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QHeaderView, QLabel, QSlider, QTabWidget,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 COLUMNS = ("Layer", "Bits", "bpp", "PSNR", "LPIPS")
+VISIBLE_ROWS = 12  # a typical progressive file's layers: all shown without scrolling
 
 
 def _fmt(v: float | None, spec: str) -> str:
@@ -34,9 +35,15 @@ class LayerPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)  # more room for Bits
         self.table.itemSelectionChanged.connect(self._on_table_selection)
-        self.table.setMinimumHeight(120)
+        # Compact rows, and room for VISIBLE_ROWS of them: the chart below gives way instead.
+        rows = self.table.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.table.fontMetrics().height() + 4)
+        self.table.setMinimumHeight(self.table_height(VISIBLE_ROWS))
 
         self.plot = pg.PlotWidget()
         self.plot.setBackground("#1e1e22")
@@ -54,6 +61,7 @@ class LayerPanel(QWidget):
                                        symbolBrush=None, symbolPen=pg.mkPen("#ffcc33", width=2))
         self.plot_note = QLabel("")
         self.plot_note.setWordWrap(True)
+        self.plot_note.hide()  # shown only while it has something to say (no metrics yet)
 
         top = QGridLayout()
         top.addWidget(QLabel("Layer"), 0, 0)
@@ -62,13 +70,29 @@ class LayerPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
-        layout.addWidget(self.table, 2)
-        layout.addWidget(self.plot, 2)
+        # Table and chart share one place (tabs): side by side with the file and quality boxes there
+        # is not the height for both at the default window size, and the table must show every layer.
+        self.views = QTabWidget()
+        self.views.setDocumentMode(True)
+        self.views.addTab(self.table, "Table")
+        self.views.addTab(self.plot, "Chart")
+        self.views.setTabToolTip(1, "LPIPS against bpp per layer; the ring marks the layer on screen")
+        layout.addWidget(self.views, 1)
         layout.addWidget(self.plot_note)
         self._pixels = 1
         self._rows: dict[int, dict] = {}
         self._num_layers = 0
         self._syncing = False
+
+    def table_height(self, rows: int) -> int:
+        """Pixels the table needs to show `rows` rows and its header without a scroll bar."""
+        t = self.table
+        return (t.horizontalHeader().sizeHint().height() + rows * t.verticalHeader().defaultSectionSize()
+                + 2 * t.frameWidth())
+
+    def _set_note(self, text: str) -> None:
+        self.plot_note.setText(text)
+        self.plot_note.setVisible(bool(text))
 
     # -- content ----------------------------------------------------------------------------------
     def reset(self, num_layers: int = 0, pixels: int = 1) -> None:
@@ -121,13 +145,12 @@ class LayerPanel(QWidget):
             # Start both axes at 0 so a single layer (or a flat curve) is still readable.
             self.plot.setXRange(0, float(x.max()) * 1.1 or 1.0, padding=0)
             self.plot.setYRange(0, float(y.max()) * 1.15 or 1.0, padding=0)
-            self.plot_note.setText("")
+            self._set_note("")
         else:
             self._curve.setData([], [])
             self.plot.setXRange(0, 1, padding=0)
             self.plot.setYRange(0, 1, padding=0)
-            self.plot_note.setText("Open or attach the original to see quality per layer."
-                                   if self._rows else "")
+            self._set_note("Open or attach the original to see quality per layer." if self._rows else "")
         self._mark_current()
 
     def _mark_current(self) -> None:

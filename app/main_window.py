@@ -6,12 +6,13 @@ starts the background jobs that fill it and shows what it holds.
 from __future__ import annotations
 
 import functools
+import html
 import time
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QFontMetrics, QIcon
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGroupBox, QLabel,
                                QMainWindow, QMessageBox, QProgressBar, QPushButton, QSlider, QSplitter, QTabWidget,
                                QToolButton, QVBoxLayout, QWidget, QFormLayout, QSizePolicy)
@@ -34,6 +35,14 @@ OPEN_FILTER = f"gic files and images (*.gic *.png *.jpg *.jpeg *.webp *.bmp *.ti
               f"gic files (*.gic);;{IMAGE_FILTER};;All files (*)"
 HEATMAP = "heatmap"
 TOKENS = "tokens"
+SIDE_TEXT_PX = 270  # file names in the side panel are elided to this: it fits its minimum width
+
+
+def fit_name(label: QLabel, name: str, px: int = SIDE_TEXT_PX, *, escape: bool = True) -> str:
+    """`name` elided in the middle to `px` pixels of `label`'s font, HTML-escaped: a long name without
+    spaces cannot wrap, and would otherwise widen the panel (the window resizes itself) or clip."""
+    text = QFontMetrics(label.font()).elidedText(name, Qt.TextElideMode.ElideMiddle, px)
+    return html.escape(text) if escape else text
 CLOSE_GRACE_S = 3.0  # how long closing waits for cancelled jobs to stop
 PLACEHOLDER = "Open a .gic file or an image (Ctrl+O), or drop one here."
 
@@ -130,16 +139,16 @@ class MainWindow(QMainWindow):
         self.tokens_legend.setVisible(False)
         self.original_label = QLabel("Original: not known")
         self.original_label.setWordWrap(True)
+        self.original_label.setTextFormat(Qt.TextFormat.RichText)  # the name in it is HTML-escaped
         self.attach_button = QPushButton("Attach original…")
         self.attach_button.clicked.connect(self.attach_original_dialog)
+        self.heatmap_opacity.setToolTip("Opacity of the LPIPS heatmap")
         overlay_box = QGroupBox("Quality")
         ob = QFormLayout(overlay_box)
         ob.addRow(self.original_label)
         ob.addRow(self.attach_button)
-        ob.addRow(self.heatmap_check)
-        ob.addRow("Opacity", self.heatmap_opacity)
-        ob.addRow(self.tokens_check)
-        ob.addRow(self.tokens_legend)
+        ob.addRow(self.heatmap_check, self.heatmap_opacity)  # one row each: the layer table needs the height
+        ob.addRow(self.tokens_check, self.tokens_legend)
 
         info_box = QGroupBox("File")
         ib = QVBoxLayout(info_box)
@@ -314,9 +323,11 @@ class MainWindow(QMainWindow):
 
     @Slot(int, object)
     def _on_image_loaded(self, _job: int, result: object) -> None:
-        path, image = result
+        path, loaded = result
         self._remember(path)
-        self.open_image(image, path.name, path=path)
+        self.open_image(loaded.pixels, path.name, path=path)
+        if loaded.alpha_flattened:
+            self.show_banner(jobs.alpha_note(path.name), kind="info")
 
     @Slot(int, str)
     def _on_image_failed(self, _job: int, message: str) -> None:
@@ -366,7 +377,7 @@ class MainWindow(QMainWindow):
         self._show_array(image, fit=True)
         h, w = image.shape[:2]
         self.roi_editor.reset(h, w)
-        self.info_label.setText(f"<b>{name}</b><br>{w}×{h} original image<br>"
+        self.info_label.setText(f"<b>{fit_name(self.info_label, name)}</b><br>{w}×{h} original image<br>"
                                 "Re-encode it (Ctrl+E) or compare codecs on it.")
         self._original_changed()
         self.statusBar().showMessage(f"Opened {name}", 4000)
@@ -380,8 +391,8 @@ class MainWindow(QMainWindow):
         self._start_document(Document(name=name, path=path, data=data, codec=codec, original=original,
                                     original_name=original_name, saved=saved))
         if original is None:  # another file: do not leave the previous picture up while decoding
-            self._show_placeholder(f"Decoding {name}…")
-        self.info_label.setText(f"<b>{name}</b><br>{len(data):,} bytes<br>decoding…")
+            self._show_placeholder(f"Decoding {fit_name(self.placeholder, name, 480, escape=False)}…")
+        self.info_label.setText(f"<b>{fit_name(self.info_label, name)}</b><br>{len(data):,} bytes<br>decoding…")
         self._original_changed()
         device = self.device()
         job = self.decode_runner.submit(functools.partial(jobs.decode_job, data=data, device=device, codec=codec))
@@ -496,10 +507,11 @@ class MainWindow(QMainWindow):
         doc = self.doc
         if doc is None or doc.info is None:
             if doc is not None and doc.error:
-                self.info_label.setText(f"<b>{doc.name}</b><br>{doc.error}")
+                self.info_label.setText(f"<b>{fit_name(self.info_label, doc.name)}</b><br>{doc.error}")
             return
         i = doc.info
-        lines = [f"<b>{doc.name}</b>" + ("" if doc.saved else " <i>(not saved)</i>"),
+        self.info_label.setToolTip(doc.name)
+        lines = [f"<b>{fit_name(self.info_label, doc.name)}</b>" + ("" if doc.saved else " <i>(not saved)</i>"),
                  f"codec <b>{i.codec}</b>, {i.width}×{i.height}",
                  f"{i.size:,} bytes = {bits_per_pixel(i.size, (i.height, i.width)):.4f} bpp",
                  f"{len(self.previews)} of {i.num_layers} layer(s) decoded"]
@@ -509,7 +521,8 @@ class MainWindow(QMainWindow):
             lines.append(f"ROI stored: {100 * i.roi.mean():.1f}% of the image")
         settings_used = {k: v for k, v in i.metadata.items() if k in ("source", "encoder", "target_bpp")}
         if settings_used:
-            lines.append(", ".join(f"{k} {v}" for k, v in settings_used.items()))
+            lines.append(", ".join(f"{k} {fit_name(self.info_label, str(v), SIDE_TEXT_PX // 2)}"
+                                   for k, v in settings_used.items()))
         if i.model_id:
             lines.append(f"model {i.model_id}")
         if doc.error:
@@ -527,11 +540,14 @@ class MainWindow(QMainWindow):
     def attach_original(self, path: str | Path) -> bool:
         path = Path(path)
         try:
-            image = jobs.load_image(path)
+            loaded = jobs.load_image_info(path)
         except (GicError, OSError) as exc:
             self.show_banner(f"Cannot read the original {path.name}: {exc}")
             return False
-        return self.set_original(image, path.name)
+        ok = self.set_original(loaded.pixels, path.name)
+        if ok and loaded.alpha_flattened:
+            self.show_banner(jobs.alpha_note(path.name), kind="info")
+        return ok
 
     def set_original(self, image: np.ndarray, name: str) -> bool:
         doc = self.doc
@@ -553,8 +569,9 @@ class MainWindow(QMainWindow):
     def _original_changed(self) -> None:
         doc = self.doc
         known = doc is not None and doc.original is not None
-        self.original_label.setText(f"Original: {doc.original_name}" if known else
-                                    "Original: not known — attach it to measure PSNR and LPIPS.")
+        self.original_label.setText(f"Original: {fit_name(self.original_label, doc.original_name)}" if known
+                                    else "Original: not known — attach it to measure PSNR and LPIPS.")
+        self.original_label.setToolTip(doc.original_name if known else "")
         self.heatmap_check.setEnabled(known and bool(self.previews or doc.data is not None))
         self.compare.set_original(doc.original if known else None, doc.original_name if known else None)
         self.rd_plot.set_original(doc.original if known else None, doc.original_name if known else None)
@@ -868,8 +885,8 @@ class MainWindow(QMainWindow):
         self.heatmap_action.setEnabled(self.heatmap_check.isEnabled())
         self.attach_action.setEnabled(doc is not None)
         self.attach_button.setEnabled(doc is not None)
-        for a in (self.roi_paint_action, self.roi_brush_action, self.roi_eraser_action, self.roi_rect_action,
-                  self.roi_clear_action, self.roi_invert_action, self.roi_load_action, self.roi_save_action):
+        for a in (self.roi_paint_action, self.roi_show_action, self.roi_brush_action, self.roi_eraser_action,
+                  self.roi_rect_action, self.roi_clear_action, self.roi_invert_action, self.roi_load_action, self.roi_save_action):
             a.setEnabled(self.roi_editor.roi is not None)
 
     def _fill_recent_menu(self) -> None:
@@ -999,8 +1016,8 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _load_image_job(ctx, path: Path) -> tuple[Path, np.ndarray]:
-    return path, jobs.load_image(path)
+def _load_image_job(ctx, path: Path) -> tuple[Path, object]:
+    return path, jobs.load_image_info(path)
 
 
 def _discover_codecs(ctx, only: list[str] | None = None) -> tuple[list[CodecInfo], bool, list[str]]:

@@ -19,6 +19,17 @@ PALETTE = ["#4fa3ff", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 METRICS = {"LPIPS (lower is better)": "lpips", "PSNR dB (higher is better)": "psnr"}
 
 
+def label_anchor(x: float, y: float, xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """Where a star's label hangs (pyqtgraph TextItem anchor) so it stays inside the plotted range:
+    left of the star in the right part of the plot, below it near the top (a label at the edge of
+    the data range would otherwise run off the plot and clip)."""
+    x0, x1 = min(xs, default=x), max(xs, default=x)
+    y0, y1 = min(ys, default=y), max(ys, default=y)
+    right = x1 > x0 and (x - x0) > 0.6 * (x1 - x0)
+    top = y1 > y0 and (y - y0) > 0.8 * (y1 - y0)
+    return (1.0 if right else 0.0, 0.0 if top else 1.0)
+
+
 class RDPlotWidget(QWidget):
     computed = Signal()
 
@@ -202,14 +213,16 @@ class RDPlotWidget(QWidget):
             color = PALETTE[i % len(PALETTE)]
             self.plot.plot(x, y, pen=pg.mkPen(color, width=2), symbol="o", symbolSize=6, symbolBrush=color,
                            name=name)
-        for label, bpp, lp, ps in self.marks:
-            y = lp if key == "lpips" else ps
-            if y is None:
-                continue
+        marks = [(label, bpp, lp if key == "lpips" else ps) for label, bpp, lp, ps in self.marks]
+        marks = [(label, x, y) for label, x, y in marks if y is not None and not math.isnan(y)]
+        xs = [p.bpp for p in self.points] + [x for _, x, _ in marks]
+        ys = [v for p in self.points if (v := getattr(p, key)) is not None and not math.isnan(v)]
+        ys += [y for _, _, y in marks]
+        for label, bpp, y in marks:
             item = pg.ScatterPlotItem([bpp], [y], size=16, symbol="star", brush=pg.mkBrush("#ffcc33"),
                                       pen=pg.mkPen("#000000"), name=label)
             self.plot.addItem(item)
-            text = pg.TextItem(label, color="#ffcc33", anchor=(0, 1))
+            text = pg.TextItem(label, color="#ffcc33", anchor=label_anchor(bpp, y, xs, ys))
             text.setPos(bpp, y)
             self.plot.addItem(text)
 

@@ -184,6 +184,7 @@ class RoiEditor(QWidget):
 
     changed = Signal()  # the mask changed (after each stroke or command)
     active_changed = Signal(bool)
+    overlay_shown_changed = Signal(bool)
     load_requested = Signal()
     save_requested = Signal()
     encode_requested = Signal()
@@ -196,6 +197,9 @@ class RoiEditor(QWidget):
         self.roi: RoiMask | None = None
         self.tool = RoiTool(self)
         self._rect_item = None
+        # Whether a non-empty mask is drawn when not painting. Hidden after a re-encode and when a file
+        # with a stored ROI opens, so the user sees the region they asked to be sharp; a toggle shows it.
+        self.overlay_shown = True
 
         self.paint_button = QPushButton("Paint ROI")
         self.paint_button.setCheckable(True)
@@ -282,8 +286,10 @@ class RoiEditor(QWidget):
     def reset(self, height: int | None, width: int | None, mask: np.ndarray | None = None) -> None:
         """New image: an empty mask of its size (or the mask stored in the file)."""
         self.roi = RoiMask(height, width) if height and width else None
-        if self.roi is not None and mask is not None and mask.shape == self.roi.shape:
+        stored = self.roi is not None and mask is not None and mask.shape == self.roi.shape
+        if stored:
             self.roi.mask = mask.astype(bool).copy()
+        self._set_shown(not (stored and self.roi.mask.any()))
         self.bits_label.setText("")
         self.mask_changed()
         self.changed.emit()
@@ -300,6 +306,8 @@ class RoiEditor(QWidget):
     @Slot(bool)
     def _on_paint_toggled(self, on: bool) -> None:
         self.view.set_tool(self.tool if on else None)
+        if on:
+            self._set_shown(True)  # painting without seeing the mask makes no sense
         self.mask_changed()
         self.active_changed.emit(on)
 
@@ -357,10 +365,21 @@ class RoiEditor(QWidget):
         self.changed.emit()
 
     # -- view -----------------------------------------------------------------------------------------
+    def _set_shown(self, on: bool) -> None:
+        if on != self.overlay_shown:
+            self.overlay_shown = on
+            self.overlay_shown_changed.emit(on)
+
+    @Slot(bool)
+    def set_overlay_shown(self, on: bool) -> None:
+        """Show or hide the mask overlay while not painting (the ROI menu's toggle)."""
+        self._set_shown(bool(on))
+        self.mask_changed()
+
     def mask_changed(self) -> None:
-        """Redraw the overlay (shown while painting, or whenever the mask is not empty)."""
+        """Redraw the overlay (shown while painting, or when the mask is not empty and not hidden)."""
         roi = self.roi
-        if roi is None or (not roi.mask.any() and not self.is_active()):
+        if roi is None or not (self.is_active() or (self.overlay_shown and roi.mask.any())):
             self.view.set_overlay(self.OVERLAY, None)
         else:
             self.view.set_overlay(self.OVERLAY, mask_to_rgba(roi.mask), self.opacity_slider.value() / 100.0, z=2)
@@ -402,9 +421,10 @@ class RoiEditor(QWidget):
         if split is None:
             self.bits_label.setText("")
             return
+        from gic.codecs.base import roi_share
+
         inside, outside = split
-        tot = inside + outside
-        share = 100.0 * inside / tot if tot else 0.0
+        share = 100.0 * roi_share(split)
         text = f"Bits inside ROI: {inside:,} ({share:.0f}%)\nBits outside: {outside:,}"
         if total_bits:
             text += f"\nWhole file: {total_bits:,} bits (header and container included)"

@@ -165,7 +165,10 @@ def cmd_encode(args: argparse.Namespace) -> int:
     name = args.codec or default_codec()
     _check_quality(name, args.quality)  # cheap checks first: before the model loads or pixels decode
     fileio.check_writable(args.output)
-    image = imageio.load_image(args.input)
+    loaded = imageio.load_image_info(args.input)
+    image = loaded.pixels
+    if loaded.alpha_flattened:
+        _note(imageio.alpha_note(Path(args.input).name))
     h, w = image.shape[:2]
     codec = registry.create(name, device=args.device)
     roi = imageio.load_mask(args.roi) if args.roi is not None else None
@@ -346,7 +349,7 @@ def gic_info(opened: "OpenedFile") -> dict[str, Any]:
     roi = None
     if gic.roi is not None:
         covered = int(gic.roi.sum())
-        roi = {"pixels": covered, "fraction": round(covered / pixels, 6)}
+        roi = {"pixels": covered, "fraction": round(covered / pixels, 6), **_roi_bits(opened)}
     return {
         "file": opened.name, "type": "gic", "format_version": h.version, "bytes": len(data),
         "width": h.width, "height": h.height, "bpp": round(_bpp(len(data), h.width, h.height), 6),
@@ -355,6 +358,23 @@ def gic_info(opened: "OpenedFile") -> dict[str, Any]:
         "incomplete_tail_bytes": len(data) - gic.total_bytes,
         "layers": layers, "roi": roi, "params": gic.params, "metadata": gic.metadata,
     }
+
+
+def _roi_bits(opened: "OpenedFile") -> dict[str, Any]:
+    """Bits inside/outside the stored ROI as the file's codec reports them (the viewer's numbers);
+    nulls, and why, when its codec is not installed or cannot tell."""
+    from gic.codecs.base import roi_bits, roi_share
+    from gic.codecs.errors import GicError
+
+    try:
+        split = roi_bits(opened.codec_instance("cpu"), opened.data)
+    except GicError as exc:
+        return {"inside_bits": None, "outside_bits": None, "inside_share": None,
+                "bits_note": _one_line(exc)}
+    if split is None:
+        return {"inside_bits": None, "outside_bits": None, "inside_share": None,
+                "bits_note": f"{opened.codec} does not report its ROI bits"}
+    return {"inside_bits": split[0], "outside_bits": split[1], "inside_share": round(roi_share(split), 6)}
 
 
 def image_info(opened: "OpenedFile") -> dict[str, Any]:
@@ -405,6 +425,12 @@ def _print_info(info: dict[str, Any]) -> None:
               f"{layer['bpp_through']:.4f} bpp through this layer")
     roi = info["roi"]
     row("ROI", "none" if roi is None else f"{roi['pixels']} px ({100 * roi['fraction']:.1f}% of the image)")
+    if roi is not None:
+        if roi["inside_bits"] is None:
+            row("ROI bits", f"unknown ({roi['bits_note']})")
+        else:
+            row("ROI bits", f"{roi['inside_bits']:,} inside ({100 * roi['inside_share']:.0f}%), "
+                            f"{roi['outside_bits']:,} outside (of {8 * info['bytes']:,} in the file)")
     row("params", json.dumps(info["params"], sort_keys=True))
     row("metadata", json.dumps(info["metadata"], sort_keys=True))
 

@@ -184,3 +184,10 @@ class RegionCodec(Codec):
 def roi_bits(codec: Codec, data: bytes) -> tuple[int, int] | None:
     """The ROI bit split of `data` if its codec has the ROI capability and can tell, else None."""
     return codec.roi_bits(data) if isinstance(codec, RegionCodec) else None
+
+
+def roi_share(split: tuple[int, int]) -> float:
+    """The fraction of the ROI split's bits spent inside the ROI (0 for no bits): the viewer and
+    `gic info` say the same number."""
+    inside, outside = split
+    return inside / (inside + outside) if inside + outside else 0.0

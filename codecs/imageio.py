@@ -76,18 +76,45 @@ def _open(data: bytes, name: str) -> Image.Image:
         raise CodecError(f"cannot open {name}: {exc}") from None
 
 
+@dataclass(frozen=True)
+class LoadedImage:
+    """Decoded pixels and what the conversion to RGB did that a user should be told."""
+
+    pixels: np.ndarray  # HxWx3 uint8
+    alpha_flattened: bool  # it had transparent pixels, composited over BACKGROUND
+
+
+def has_transparency(im: Image.Image) -> bool:
+    """True if any pixel is not fully opaque (an alpha channel that is all 255 changes nothing)."""
+    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (im.mode == "P" and "transparency" in im.info):
+        return int(np.asarray(im.convert("RGBA"))[..., 3].min()) < 255
+    return False
+
+
+def alpha_note(name: str) -> str:
+    """The one line that says what happened to an image's transparency (CLI and viewer alike)."""
+    r, g, b = BACKGROUND
+    return (f"{name} has transparency: alpha is flattened onto white (RGB {r},{g},{b}) "
+            "before encoding; codecs store RGB only")
+
+
 def decode_image(data: bytes, name: str = "image") -> np.ndarray:
     """Decode the bytes of an image file (any format Pillow reads) to HxWx3 uint8.
 
     EXIF orientation is applied, alpha is flattened over white, animated files give their first
     frame. Any failure is a CodecError naming `name`.
     """
+    return decode_image_info(data, name).pixels
+
+
+def decode_image_info(data: bytes, name: str = "image") -> LoadedImage:
+    """decode_image, also saying whether transparency was flattened (so front ends can tell)."""
     im = _open(data, name)
     try:
         with im:
             im.load()
             im = ImageOps.exif_transpose(im)
-            return np.array(to_rgb(im), dtype=np.uint8)
+            return LoadedImage(np.array(to_rgb(im), dtype=np.uint8), has_transparency(im))
     except CodecError:
         raise
     except Image.DecompressionBombError as exc:
@@ -99,6 +126,11 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
 def load_image(path: str | os.PathLike) -> np.ndarray:
     """Load an image file as RGB uint8 (see decode_image); missing/unreadable files → CodecError."""
     return decode_image(read_bytes(path), os.fspath(path))
+
+
+def load_image_info(path: str | os.PathLike) -> LoadedImage:
+    """load_image, also saying whether transparency was flattened (see decode_image_info)."""
+    return decode_image_info(read_bytes(path), os.fspath(path))
 
 
 def decode_mask(data: bytes, name: str = "mask") -> np.ndarray:

@@ -143,3 +143,33 @@ def test_encode_can_be_cancelled(qtbot, opened):
         JpegLadderCodec.hold.set()
     assert w.doc.data is None and w.doc.name == "orig.png"  # the cancelled result never opened
     assert "cancel" in w.statusBar().currentMessage().lower()
+
+
+def test_roi_overlay_hides_after_reencode_and_on_open_and_o_shows_it(qtbot, opened, tmp_path):
+    """The user sees the region they asked to be sharp: the overlay hides after a re-encode and when a
+    file with a stored ROI opens; O (ROI > Show ROI overlay) shows it again."""
+    w = opened
+    qtbot.keyClick(w, Qt.Key.Key_G)
+    drag(qtbot, w.view, [(10.5, 12.5), (50.5, 40.5)])
+    qtbot.keyClick(w, Qt.Key.Key_R)  # stop painting: the painted mask stays on screen
+    assert not w.roi_editor.is_active() and w.view.has_overlay("roi")
+    with qtbot.waitSignal(w.document_ready, timeout=20000):
+        w.reencode(EncodeRequest(codec=TEST_CODEC, quality=4, background_quality=2))
+    assert w.doc.info.roi is not None and w.roi_editor.mask().any()
+    assert not w.view.has_overlay("roi") and not w.roi_show_action.isChecked()
+    qtbot.keyClick(w, Qt.Key.Key_O)
+    assert w.view.has_overlay("roi") and w.roi_show_action.isChecked()
+    qtbot.keyClick(w, Qt.Key.Key_O)
+    assert not w.view.has_overlay("roi")
+    out = tmp_path / "roi.gic"
+    assert w.save_encoded(out)
+    qtbot.keyClick(w, Qt.Key.Key_O)
+    with qtbot.waitSignal(w.document_ready, timeout=20000):
+        w.open_path(out)  # a file with a stored ROI: hidden again, though shown before
+    assert w.roi_editor.mask().any() and not w.view.has_overlay("roi")
+    w.roi_show_action.trigger()
+    assert w.view.has_overlay("roi")
+    qtbot.keyClick(w, Qt.Key.Key_O)
+    qtbot.keyClick(w, Qt.Key.Key_R)  # painting always shows the mask
+    assert w.view.has_overlay("roi") and w.roi_show_action.isChecked()
+    qtbot.keyClick(w, Qt.Key.Key_R)

@@ -131,6 +131,21 @@ def test_open_an_image_as_original(qtbot, window, image_png, image):
     assert "Original: orig.png" in window.original_label.text()
 
 
+def test_an_image_with_transparency_says_alpha_is_flattened_onto_white(qtbot, window, tmp_path, image):
+    from PIL import Image
+
+    rgba = np.dstack([image, np.full(image.shape[:2], 255, np.uint8)])
+    rgba[:8, :8, 3] = 0
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "clear.png")
+    open_and_wait(qtbot, window, tmp_path / "clear.png")
+    assert (window.original()[:8, :8] == 255).all()
+    text = window.banner.text()
+    assert window.banner.isVisible() and "clear.png has transparency" in text and "onto white" in text
+    Image.fromarray(image).save(tmp_path / "opaque.png")
+    open_and_wait(qtbot, window, tmp_path / "opaque.png")
+    assert not window.banner.isVisible()
+
+
 def test_unreadable_image_shows_an_error(qtbot, window, tmp_path):
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)

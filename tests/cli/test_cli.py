@@ -15,6 +15,7 @@ from PIL import Image
 
 from gic.cli import main as cli
 from gic.codecs import container, registry
+from gic.codecs.base import RegionCodec
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SAMPLE = DATA / "kodim23_64x48.png"
@@ -137,6 +138,22 @@ def test_encode_notes_an_unusual_suffix(tmp_path):
     assert "gic: note:" in r.stderr and ".jpg" in r.stderr
 
 
+def test_encode_says_alpha_is_flattened_and_onto_what(tmp_path):
+    from PIL import Image
+
+    rgba = np.dstack([load(SAMPLE), np.full((48, 64), 255, np.uint8)])
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "opaque.png")
+    r = gic("encode", tmp_path / "opaque.png", tmp_path / "o.jpg", "--codec", "jpeg")
+    assert r.returncode == 0 and r.stderr == ""  # an alpha channel that is all opaque changes nothing
+    rgba[:10, :10, 3] = 0
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "clear.png")
+    r = gic("encode", tmp_path / "clear.png", tmp_path / "c.jpg", "--codec", "jpeg")
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gic: note: clear.png has transparency")
+    assert "flattened onto white (RGB 255,255,255)" in lines[0]
+
+
 def test_failed_encode_leaves_an_existing_output_alone(tmp_path):
     out = tmp_path / "keep.avif"
     out.write_bytes(b"precious")
@@ -177,6 +194,55 @@ def test_info_on_a_gic_file_shows_header_layers_roi_and_metadata(tmp_path):
 
     text = gic("info", path).stdout
     assert "3 of 3 (complete)" in text and "512 px" in text and "no-such-codec" in text
+
+
+class SplitReportingCodec(RegionCodec):
+    """A test double: one stored layer; reports 3/4 of the layer's bits inside the ROI."""
+
+    name = "test-roi-split"
+    description = "test double"
+    extension = ".gic"
+    quality_range = (1, 2)
+    default_quality = 1
+
+    def __init__(self, **_options) -> None:
+        pass
+
+    def _encode(self, image, quality, *, progress=None) -> bytes:
+        raise NotImplementedError
+
+    def _encode_region(self, image, quality, roi, background_quality, *, progress=None) -> bytes:
+        raise NotImplementedError
+
+    def decode(self, data: bytes) -> np.ndarray:
+        raise NotImplementedError
+
+    def roi_bits(self, data: bytes):
+        bits = 8 * len(container.unpack(data).layers[0])
+        return 3 * bits // 4, bits - 3 * bits // 4
+
+
+def test_info_shows_bits_inside_and_outside_the_roi_as_the_codec_reports(tmp_path, capsys):
+    header = container.Header(width=64, height=48, codec=SplitReportingCodec.name, model_id="",
+                              model_hash=bytes(16), num_layers=1)
+    mask = np.zeros((48, 64), bool)
+    mask[8:24, 16:48] = True
+    path = tmp_path / "r.gic"
+    path.write_bytes(container.pack(header, [b"x" * 1000], roi=mask))
+    registry.register(registry.CodecSpec.of(SplitReportingCodec, "test"))
+    try:
+        assert cli.main(["info", str(path), "--json"]) == 0
+        roi = json.loads(capsys.readouterr().out)["roi"]
+        assert (roi["inside_bits"], roi["outside_bits"], roi["inside_share"]) == (6000, 2000, 0.75)
+        assert cli.main(["info", str(path)]) == 0
+        assert "ROI bits        6,000 inside (75%), 2,000 outside" in capsys.readouterr().out
+    finally:
+        registry.unregister(SplitReportingCodec.name)
+    # a codec that is not installed: the container's facts stay, the bits are unknown and say why
+    info = json.loads(gic("info", path, "--json").stdout)
+    assert info["roi"]["pixels"] == 512 and info["roi"]["inside_bits"] is None
+    assert SplitReportingCodec.name in info["roi"]["bits_note"]
+    assert "ROI bits        unknown" in gic("info", path).stdout
 
 
 def test_info_on_a_truncated_gic_says_it_is_partial(tmp_path):
@@ -440,6 +506,9 @@ def test_progic_round_trip_layers_roi_and_partial_files(tmp_path):
     assert r.returncode == 0, r.stderr
     info = json.loads(gic("info", out, "--json").stdout)
     assert info["codec"] == "progic" and info["num_layers"] == 2 and info["roi"]["pixels"] == 16 * 32
+    split = (info["roi"]["inside_bits"], info["roi"]["outside_bits"])  # what the viewer shows too
+    assert split == registry.create("progic").roi_bits(out.read_bytes())
+    assert abs(sum(split) - 8 * sum(layer["bytes"] for layer in info["layers"])) <= 2
     assert info["metadata"]["source"] == SAMPLE.name and info["metadata"]["encoder"].startswith("gic")
     assert info["params"]["bg"] == 1
 

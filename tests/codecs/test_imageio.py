@@ -50,6 +50,13 @@ def test_alpha_is_flattened_over_white(tmp_path):
     assert img.shape == (4, 5, 3)
     assert (img[:2] == [200, 0, 0]).all()
     assert (img[2:] == 255).all()
+    loaded = imageio.load_image_info(path)
+    assert loaded.alpha_flattened and np.array_equal(loaded.pixels, img)
+    rgba[..., 3] = 255
+    Image.fromarray(rgba, "RGBA").save(path)
+    assert not imageio.load_image_info(path).alpha_flattened  # all opaque: nothing to say
+    Image.fromarray(rgba[..., :3]).save(path)
+    assert not imageio.load_image_info(path).alpha_flattened
 
 
 def test_grey_palette_and_16bit_images_become_rgb(tmp_path):
