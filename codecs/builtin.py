@@ -6,7 +6,7 @@ Imported lazily by `registry` (first call to specs()/names()/create()). Each fam
 import importlib
 
 #: Learned families first: they are what gic is about.
-FAMILIES = ("progic", "uigc", "classical", "downscaled")
+FAMILIES = ("progic", "uigc", "mcdh", "classical", "downscaled")
 
 for _family in FAMILIES:
     importlib.import_module(f"{__package__}.{_family}").register_all()

@@ -253,3 +253,82 @@ def scale_index(scales: np.ndarray, table_scales: np.ndarray) -> np.ndarray:
     """Index of the smallest table scale >= each predicted scale (the last one past the end)."""
     idx = np.searchsorted(np.asarray(table_scales, dtype=np.float64), np.asarray(scales, np.float64))
     return np.minimum(idx, len(table_scales) - 1)
+
+
+# -- symbols grouped by a fixed set of tables (conditional coding of large latents) -------------
+class TableSet:
+    """A fixed set of integer tables (K x S, e.g. one per quantised scale, or per channel), their
+    constriction models built once. Coding a few hundred thousand latents under per-symbol tables
+    would need a table per symbol; grouping symbols by table index needs only K models."""
+
+    def __init__(self, freq: np.ndarray):
+        self.freq = np.asarray(freq, dtype=np.int64)
+        self._models: dict[int, object] = {}
+
+    def __len__(self) -> int:
+        return len(self.freq)
+
+    @property
+    def size(self) -> int:
+        return self.freq.shape[1]
+
+    def model(self, k: int):
+        if k not in self._models:
+            self._models[k] = _model(self.freq[k])
+        return self._models[k]
+
+
+class GroupedEncoder:
+    """Range-codes chunks of symbols, symbol i of a chunk under table idx[i] of a TableSet, in the
+    order (table index ascending, then position): the decoder knows every index of a chunk before
+    it decodes it, so it can follow. Payload as TableEncoder's: a CRC32 of the symbols, then words."""
+
+    def __init__(self) -> None:
+        self._enc = constriction.stream.queue.RangeEncoder()
+        self._symbols: list[np.ndarray] = []
+
+    def encode(self, symbols: np.ndarray, idx: np.ndarray, tables: TableSet) -> None:
+        symbols = np.asarray(symbols, dtype=np.int32).ravel()
+        idx = np.asarray(idx, dtype=np.int64).ravel()
+        if symbols.size and (symbols.min() < 0 or symbols.max() >= tables.size):
+            raise ValueError("symbol outside its tables' range")
+        for k in np.unique(idx):
+            part = np.ascontiguousarray(symbols[idx == k])
+            self._enc.encode(part, tables.model(int(k)))
+            self._symbols.append(part)
+
+    def finish(self) -> bytes:
+        words = self._enc.get_compressed().astype("<u4").tobytes()
+        flat = np.concatenate(self._symbols) if self._symbols else np.zeros(0, np.int32)
+        return index_checksum(flat).to_bytes(4, "little") + words
+
+
+class GroupedDecoder:
+    """Inverse of GroupedEncoder: `decode(idx, tables)` per chunk, in the encoder's order, then `finish()`."""
+
+    def __init__(self, payload: bytes, what: str = "layer") -> None:
+        self.what = what
+        self._check, words = _check_payload(payload, what)
+        self._decoded: list[np.ndarray] = []
+        try:
+            self._dec = constriction.stream.queue.RangeDecoder(words)
+        except Exception as exc:  # noqa: BLE001 - constriction's plain exceptions on garbage
+            raise GicFormatError(f"{what} could not be decoded ({exc})") from None
+
+    def decode(self, idx: np.ndarray, tables: TableSet) -> np.ndarray:
+        """Symbols shaped like idx, symbol i under table idx[i]."""
+        flat_idx = np.asarray(idx, dtype=np.int64).ravel()
+        out = np.zeros(flat_idx.shape, dtype=np.int64)
+        for k in np.unique(flat_idx):
+            where = flat_idx == k
+            try:
+                part = np.asarray(self._dec.decode(tables.model(int(k)), int(where.sum())), dtype=np.int64)
+            except Exception as exc:  # noqa: BLE001 - constriction's plain exceptions on garbage
+                raise GicFormatError(f"{self.what} could not be decoded ({exc})") from None
+            out[where] = part
+            self._decoded.append(part)
+        return out.reshape(np.shape(idx))
+
+    def finish(self) -> None:
+        flat = np.concatenate(self._decoded) if self._decoded else np.zeros(0, np.int64)
+        _check_symbols(flat, self._check, self.what)

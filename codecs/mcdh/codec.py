@@ -1,0 +1,151 @@
+"""The MCDH codec: one layer, one range-coded payload per file.
+
+Encode: analysis (torch, tiled) -> gain of the chosen rate level -> both hyper-latents (rounded) ->
+the integer entropy-parameter path (`fixed.py`) gives each latent's mean and scale table: anchors
+first, then non-anchors from the decoded anchors -> range coding (hyper-latents under their
+factorised priors, latents grouped by scale table). Decode runs the same integer path, so it finds
+the same tables; the latents are then scaled back (inverse gain) and synthesised tile by tile with
+thread-count-independent kernels (`LearnedCodec.synthesise_image`).
+
+Payload order: channel hyper-latent, spatial hyper-latent, anchors, non-anchors.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..base import ProgressFn
+from ..container import GicFile
+from ..errors import GicFormatError
+from ..learned.codec import LearnedCodec
+from ..learned.entropy import GroupedDecoder, GroupedEncoder
+from . import SPEC
+from .fixed import ACT, anchor_mask
+from .weights import Y_SUPPORT, LoadedMCDH, load_mcdh
+
+
+def default_weights_path() -> Path:
+    from gic.resources import path
+
+    return path("models", "mcdh.pt")
+
+
+class MCDHCodec(LearnedCodec):
+    name = SPEC.name
+    description = SPEC.description
+    extension = SPEC.extension
+    quality_range = SPEC.quality_range
+    default_quality = SPEC.default_quality
+    progressive = False
+    loaded: LoadedMCDH
+
+    @classmethod
+    def default_weights(cls) -> Path:
+        return default_weights_path()
+
+    def load_weights(self, path: str, device: str) -> LoadedMCDH:
+        return load_mcdh(path, device)
+
+    # -- the shared integer path -----------------------------------------------------------------
+    def _zc_index(self) -> np.ndarray:
+        return np.arange(self.loaded.config.zc)
+
+    def _zs_index(self, shape: tuple[int, ...]) -> np.ndarray:
+        return np.broadcast_to(np.arange(shape[0])[:, None, None], shape)
+
+    def latents(self, image: np.ndarray, quality: int, progress: ProgressFn | None = None):
+        """(gain-scaled latent m x h x w float64, spatial hyper-latent, channel hyper-latent) (ints)."""
+        import torch
+        import torch.nn.functional as F
+
+        model, r = self.loaded.model, self.loaded.config.z_support
+        x = self.to_tensor(image)
+        x = F.pad(x, (0, -x.shape[-1] % self.factor, 0, -x.shape[-2] % self.factor), mode="replicate")
+        with torch.inference_mode():
+            y = self.analyse_tiled(model.analyse, x, progress)
+            yg = y * model.gain(torch.tensor([quality - 1], device=y.device))
+            zs, zc = model.hyper_analyse(yg)
+        zs = np.clip(np.round(zs[0].double().cpu().numpy()), -r, r).astype(np.int64)
+        zc = np.clip(np.round(zc[0].double().cpu().numpy()), -r, r).astype(np.int64)
+        return yg[0].double().cpu().numpy(), zs, zc
+
+    def _passes(self, feat: np.ndarray, h: int, w: int, code):
+        """Run both checkerboard passes; `code(which, mean, idx, sel)` returns the pass's integer
+        residuals (m x h x w; only `sel` used). Returns the decoded latent at ACT bits."""
+        fx = self.loaded.fixed
+        anchors = anchor_mask(h, w)
+        y = np.zeros((self.loaded.config.m, h, w), np.int64)
+        for which, sel in ((0, anchors), (1, ~anchors)):
+            f = feat if which == 0 else feat + fx.context(y, anchors)
+            mean, idx = fx.params(f, which)
+            s = code(mean, idx, sel)
+            y[:, sel] = ((s << ACT) + mean)[:, sel]
+        return y
+
+    def coding_tables(self, zs: np.ndarray, zc: np.ndarray, y_fixed: np.ndarray) -> list[np.ndarray]:
+        """Means and table indices of both passes for given latents (the golden test's subject)."""
+        h, w = y_fixed.shape[1:]
+        fx = self.loaded.fixed
+        feat = fx.hyper(zs, zc, h, w)
+        anchors = anchor_mask(h, w)
+        out = list(fx.params(feat, 0))
+        out += list(fx.params(feat + fx.context(np.where(anchors, y_fixed, 0), anchors), 1))
+        return out
+
+    # -- encoding ----------------------------------------------------------------------------
+    def _encode(self, image: np.ndarray, quality: int, *, progress: ProgressFn | None = None) -> bytes:
+        L, r = self.loaded, self.loaded.config.z_support
+        yg, zs, zc = self.latents(image, quality, progress)
+        h, w = yg.shape[1:]
+        enc = GroupedEncoder()
+        enc.encode(zc + r, self._zc_index(), L.zc_tables)
+        enc.encode(zs + r, self._zs_index(zs.shape), L.zs_tables)
+
+        def code(mean, idx, sel):
+            s = np.clip(np.round(yg - mean / float(1 << ACT)), -Y_SUPPORT, Y_SUPPORT).astype(np.int64)
+            enc.encode(s[:, sel] + Y_SUPPORT, idx[:, sel], L.y_tables)
+            return s
+        self._passes(L.fixed.hyper(zs, zc, h, w), h, w, code)
+        return self.pack(image.shape, [enc.finish()], {"level": int(quality)})
+
+    # -- decoding ----------------------------------------------------------------------------
+    def _open(self, data: bytes) -> tuple[GicFile, int]:
+        f = self.unpack(data)
+        level = f.params.get("level") if isinstance(f.params, dict) else None
+        if set(f.params) != {"level"} or not isinstance(level, int) or isinstance(level, bool) \
+                or not self.quality_range[0] <= level <= min(self.quality_range[1], self.loaded.config.levels):
+            raise GicFormatError("file has unknown or inconsistent MCDH parameters")
+        if f.header.num_layers != 1 or len(f.layers) > 1:
+            raise GicFormatError("file has inconsistent MCDH parameters (layers)")
+        if f.partial or not f.layers:  # one layer: nothing to preview from a cut file
+            raise GicFormatError("file is truncated: its one MCDH layer is incomplete")
+        return f, level
+
+    def decode_latent(self, data: bytes) -> tuple[GicFile, int, np.ndarray]:
+        """(container, level, decoded gain-scaled latent at ACT fractional bits)."""
+        f, level = self._open(data)
+        L, r = self.loaded, self.loaded.config.z_support
+        h, w = self.latent_size(f.header.height, f.header.width)
+        dec = GroupedDecoder(f.layers[0])
+        zc = dec.decode(self._zc_index(), L.zc_tables) - r
+        zshape = (L.config.zs, -(-h // 4), -(-w // 4))
+        zs = dec.decode(self._zs_index(zshape), L.zs_tables) - r
+
+        def code(mean, idx, sel):
+            s = np.zeros(mean.shape, np.int64)
+            s[:, sel] = dec.decode(idx[:, sel], L.y_tables) - Y_SUPPORT
+            return s
+        y = self._passes(L.fixed.hyper(zs, zc, h, w), h, w, code)
+        dec.finish()
+        return f, level, y
+
+    def decode(self, data: bytes) -> np.ndarray:
+        import torch
+
+        f, level, y = self.decode_latent(data)
+        model = self.loaded.model
+        yt = torch.from_numpy(y.astype(np.float32) / np.float32(1 << ACT))[None].to(self.device)
+        with torch.inference_mode():
+            yt = yt * model.inv_gain(torch.tensor([level - 1], device=yt.device))
+        return self.synthesise_image(model.synthesise, yt, height=f.header.height, width=f.header.width)

@@ -1,0 +1,85 @@
+"""MCDH's entropy-parameter path in exact integer arithmetic (`learned.fixedpoint`): hyper-decoders,
+checkerboard local context and global context -> each latent's integer mean and scale-table index.
+
+Encoder and decoder both run this (never the float twin in `model.EntropyParameters`), so the coding
+tables are the same on every machine, thread count and device. Means are integers with ACT
+fractional bits; a latent is coded as the integer residual s = round(y - mean), and decoded as
+y = s + mean exactly. Log-scales are compared with integer thresholds (the table scales' logs,
+stored in the weight file) to pick a table: no exp() on the decoding path.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..learned.fixedpoint import IntNet, quantise, relu, upsample2
+from .model import MCDHConfig
+
+ACT = 10  # fractional bits of activations (means are multiples of 1/1024)
+WGT = 12  # fractional bits of weights
+
+
+def anchor_mask(h: int, w: int) -> np.ndarray:
+    """h x w bool: anchors ((row + col) even), decoded in the first pass."""
+    i = np.arange(h)[:, None] + np.arange(w)[None]
+    return (i % 2) == 0
+
+
+def _context_taps(k: int = 5) -> np.ndarray:
+    d = np.arange(k) - k // 2
+    return ((d[:, None] + d[None]) % 2) == 1
+
+
+def scale_thresholds(table_scales: np.ndarray) -> np.ndarray:
+    """Integer log-scale of each table (ACT bits): computed once, at export."""
+    return quantise(np.log(np.asarray(table_scales, np.float64)), ACT)
+
+
+class FixedEntropy:
+    """Integer inference of `EntropyParameters` from a state dict of float arrays."""
+
+    def __init__(self, cfg: MCDHConfig, state: dict[str, np.ndarray], thresholds: np.ndarray):
+        self.cfg = cfg
+        self.net = net = IntNet(ACT, WGT)
+        s = {k[len("entropy."):]: np.asarray(v, np.float64) for k, v in state.items() if k.startswith("entropy.")}
+
+        def layer(name: str, mask: np.ndarray | None = None):
+            w = s[name + ".weight"]
+            if mask is not None:
+                w = w * mask
+            return net.weights(w, s.get(name + ".bias"))
+        self.hs = [layer(f"hyper_s.c{i}") for i in (1, 2, 3)]
+        self.hc1, self.hc2 = layer("hyper_c1"), layer("hyper_c2")
+        self.ctx = layer("ctx", _context_taps(5))
+        self.glob = layer("glob")
+        self.pass_bias = quantise(s["pass_bias"], ACT)
+        self.e1, self.e2 = layer("e1"), layer("e2")
+        self.thresholds = np.asarray(thresholds, np.int64)
+
+    def hyper(self, zs: np.ndarray, zc: np.ndarray, h: int, w: int) -> np.ndarray:
+        """hid x h x w hyper features from the integer hyper-latents (zs: C x h/4 x w/4, zc: C)."""
+        n = self.net
+        x = relu(n.conv(zs.astype(np.int64) << ACT, *self.hs[0]))
+        x = relu(n.conv(upsample2(x), *self.hs[1]))
+        hs = n.conv(upsample2(x), *self.hs[2])[:, :h, :w]
+        ch = n.linear(relu(n.linear(zc.astype(np.int64) << ACT, *self.hc1)), *self.hc2)
+        return hs + ch[:, None, None]
+
+    def context(self, y_anchor: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+        """Local + global context (hid x h x w) from the decoded anchors (m x h x w, ACT bits,
+        zero at non-anchors)."""
+        n = self.net
+        local = n.conv(y_anchor, *self.ctx)
+        count = max(1, int(anchors.sum()))
+        stats = np.concatenate([np.floor_divide(y_anchor.sum((1, 2)), count),
+                                np.floor_divide(np.abs(y_anchor).sum((1, 2)), count)])
+        return local + n.linear(stats, *self.glob)[:, None, None]
+
+    def params(self, feat: np.ndarray, which: int) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, scale-table index), each m x h x w, for pass `which` (0 anchors, 1 the rest)."""
+        n = self.net
+        e = relu(feat + self.pass_bias[which][:, None, None])
+        out = n.conv(relu(n.conv(e, *self.e1)), *self.e2)
+        m = self.cfg.m
+        mean, log_scale = out[:m], out[m:]
+        idx = np.minimum(np.searchsorted(self.thresholds, log_scale, side="left"), len(self.thresholds) - 1)
+        return mean, idx
