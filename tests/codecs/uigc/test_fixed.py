@@ -88,4 +88,6 @@ def test_tables_match_the_recorded_golden_hash():
 #: prior model hash -> SHA-256 of GOLDEN_SCRIPT's tables (recorded on x86-64, numpy OpenBLAS).
 GOLDEN = {
     "b90e8d6add1a14502f90ef38d0edcb2f": "ee4528033ba5823d31b65a0fa170c5b32de4e279da2cf6fe3b52511e083b580f",
+    # uigc-prior-v2: v1's tensors re-stamped for the byte-aligned layers (the same tables)
+    "35395fcbee2f2dc009aa5c3417f2f6a7": "ee4528033ba5823d31b65a0fa170c5b32de4e279da2cf6fe3b52511e083b580f",
 }
