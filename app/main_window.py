@@ -148,7 +148,8 @@ class MainWindow(QMainWindow):
         ob.addRow(self.original_label)
         ob.addRow(self.attach_button)
         ob.addRow(self.heatmap_check, self.heatmap_opacity)  # one row each: the layer table needs the height
-        ob.addRow(self.tokens_check, self.tokens_legend)
+        ob.addRow(self.tokens_check)
+        ob.addRow(self.tokens_legend)  # its own row: beside the check box it clips
 
         info_box = QGroupBox("File")
         ib = QVBoxLayout(info_box)

@@ -72,6 +72,10 @@ def test_layer_table_shows_all_twelve_layers_and_long_names_do_not_resize(qtbot,
         assert label.height() >= label.heightForWidth(label.width()), label.text()
         assert label.width() >= label.minimumSizeHint().width()
         assert w.size() == size
+    w.tokens_legend.setVisible(True)  # token codecs show it: it fits, and the table still does
+    qtbot.wait(50)
+    assert w.tokens_legend.width() >= w.tokens_legend.sizeHint().width()
+    assert t.viewport().height() >= rows_px and w.size() == size
     info = w.info_label
     assert info.height() >= info.heightForWidth(info.width()) and info.width() >= info.minimumSizeHint().width()
     assert not t.verticalScrollBar().isVisible()
