@@ -99,3 +99,13 @@ def test_rd_star_labels_stay_inside_the_plot(qtbot, default_window):
     for item in texts:
         r: QRectF = item.sceneBoundingRect()
         assert box.contains(r), (item.toPlainText(), r, box)
+
+
+def test_a_long_banner_wraps_without_resizing_the_window(qtbot, default_window):
+    w = default_window
+    size = w.size()
+    w.show_banner("Cannot open /a/very/long/path/" + "without_any_spaces_" * 20 + ".gic: not a .gic file")
+    qtbot.wait(50)
+    b = w.banner
+    assert b.isVisible() and w.size() == size
+    assert b.height() >= b.heightForWidth(b.width())  # every line of it shown
