@@ -75,6 +75,7 @@ class UIGCCodec(LearnedCodec, RegionCodec):
     quality_range = SPEC.quality_range
     default_quality = SPEC.default_quality
     progressive = True
+    exports_runtime = True  # the prior runs in numpy: a sidecar beside the weights, no graphs
     loaded: LoadedPrior
 
     def __init__(self, device: str = "cpu", weights: str | None = None, ranking: str = "edge", **options):
@@ -96,7 +97,7 @@ class UIGCCodec(LearnedCodec, RegionCodec):
         return default_weights_path()
 
     def load_weights(self, path: str, device: str) -> LoadedPrior:
-        return load_prior(path)
+        return load_prior(path, "torch" if self.runtime == "torch" else "auto")
 
     @property
     def prior(self):

@@ -160,3 +160,26 @@ def test_keep_header_round_trips_and_rejects_garbage():
     for bad in (b"", b"\xff", b"\x02", b"\x02\x00\x00"):  # mode 3; a missing or zero probability
         with pytest.raises(GicFormatError):
             split_keep(bad, "layer")
+
+
+def test_decode_needs_no_torch_and_matches_the_torch_path(codec, files, tmp_path):
+    # The prior's coding path is numpy: from the sidecar beside the weights a decode (prior and
+    # tokenizer) imports no torch; GIC_RUNTIME=torch reads the .pt and decodes the same tokens
+    # (the pixels then come from torch's synthesis instead of ONNX Runtime's: not compared).
+    src = tmp_path / "q3.gic"
+    src.write_bytes(files[3])
+    script = ("import sys, hashlib\n"
+              "from gic.codecs import registry\n"
+              "c = registry.create('uigc')\n"
+              f"data = open({str(src)!r}, 'rb').read()\n"
+              "c.decode(data)\n"
+              "*_, (f, d) = c.decoded_grids(data)\n"
+              "print(c.loaded.source, 'torch' in sys.modules, hashlib.sha256(d.tokens.tobytes()).hexdigest())\n")
+    runs = {}
+    for rt in ("auto", "torch"):
+        env = {**os.environ, "GIC_RUNTIME": rt, "OMP_NUM_THREADS": "1"}
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+        runs[rt] = out.stdout.split()
+    assert runs["auto"][:2] == ["sidecar", "False"]
+    assert runs["torch"][:2] == ["torch", "True"]
+    assert runs["auto"][2] == runs["torch"][2]

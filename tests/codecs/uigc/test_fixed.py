@@ -22,7 +22,7 @@ def _input(h=12, w=20, step=4, seed=0):
 def test_integer_logits_follow_the_float_network():
     loaded = load_prior(path("models", "uigc-prior.pt"))
     model = TokenPrior(loaded.config).eval()
-    model.load_state_dict(loaded.state_dict)
+    model.load_state_dict(loaded.torch_state())
     for step in (0, 3, 6, 7):
         tokens, _ = _input(step=min(step, 6))
         with torch.no_grad():
