@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 import time
 from pathlib import Path
 
@@ -36,6 +37,21 @@ OPEN_FILTER = f"gic files and images (*.gic *.png *.jpg *.jpeg *.webp *.bmp *.ti
 HEATMAP = "heatmap"
 TOKENS = "tokens"
 SIDE_TEXT_PX = 270  # file names in the side panel are elided to this: it fits its minimum width
+
+
+ZWSP = "\u200b"
+
+
+def breakable(text: str, run: int = 24) -> str:
+    """`text` with zero-width break chances inside runs of more than `run` non-space characters
+    (after / \\ _ - and at least every `run` characters): a wrapping label cannot break a long path
+    otherwise, and its minimum width would widen the window."""
+    def split(m: re.Match) -> str:
+        word = re.sub(r"([/\\_\-])", "\\1" + ZWSP, m.group(0))
+        parts = word.split(ZWSP)
+        return ZWSP.join(ZWSP.join(p[i:i + run] for i in range(0, len(p), run)) for p in parts)
+
+    return re.sub(r"\S{%d,}" % (run + 1), split, text)
 
 
 def fit_name(label: QLabel, name: str, px: int = SIDE_TEXT_PX, *, escape: bool = True) -> str:
@@ -148,7 +164,8 @@ class MainWindow(QMainWindow):
         ob.addRow(self.original_label)
         ob.addRow(self.attach_button)
         ob.addRow(self.heatmap_check, self.heatmap_opacity)  # one row each: the layer table needs the height
-        ob.addRow(self.tokens_check, self.tokens_legend)
+        ob.addRow(self.tokens_check)
+        ob.addRow(self.tokens_legend)  # its own row: beside the check box it clips
 
         info_box = QGroupBox("File")
         ib = QVBoxLayout(info_box)
@@ -818,7 +835,7 @@ class MainWindow(QMainWindow):
         colors = {"error": ("#5c1e1e", "#ffd6d6"), "warning": ("#5a4612", "#ffe9b0"), "info": ("#1e3a5c", "#d6e9ff")}
         bg, fg = colors.get(kind, colors["error"])
         self.banner.setStyleSheet(f"background: {bg}; color: {fg}; padding: 6px 10px;")
-        self.banner.setText(text)
+        self.banner.setText(breakable(text))
         self.banner.setProperty("kind", kind)
         self.banner.show()
 

@@ -90,6 +90,7 @@ def build_actions(w) -> None:
     m.addAction(w.roi_paint_action)
     w.roi_show_action = QAction("&Show ROI overlay", w)
     w.roi_show_action.setShortcut(QKeySequence("O"))
+    w.roi_show_action.setIconText("ROI overlay")  # the toolbar's shorter label
     w.roi_show_action.setCheckable(True)
     w.roi_show_action.setChecked(w.roi_editor.overlay_shown)
     w.roi_show_action.setStatusTip("Draw the ROI mask over the image (hidden after a re-encode and when a "

@@ -322,12 +322,14 @@ def _batch_progress(total: int, verb: str) -> Iterator[Callable[[Any], None]]:
                     if result.status == "done" else f"skipped: {result.detail}")
             line = f"[{count[0]}/{total}] {result.source.name} -> {what}" + \
                 (f", ETA {eta:.0f} s" if eta is not None else "")
+        note = f"{PROG}: note: {result.note}" if getattr(result, "note", "") else None
+        for text in (line, note):
+            if text and bar is not None:
+                bar.write(text, file=sys.stderr)
+            elif text:
+                print(text, file=sys.stderr)
         if bar is not None:
-            if line:
-                bar.write(line, file=sys.stderr)
             bar.update(1)
-        elif line:
-            print(line, file=sys.stderr)
 
     try:
         yield report

@@ -71,6 +71,7 @@ class FileResult:
     seconds: float = 0.0
     detail: str = ""  # "quality 5", "layers 3 of 8", or why it failed / was skipped
     compressed_bytes: int = 0  # the compressed side: the output of an encode, the input of a decode
+    note: str = ""  # something the user should be told about a done file (alpha flattened)
 
 
 @dataclass
@@ -174,7 +175,8 @@ def _encode(task: Task, s: EncodeSettings) -> FileResult:
     from . import fileio, imageio, provenance
 
     data = fileio.read_bytes(task.source)
-    image = imageio.decode_image(data, task.source.name)
+    loaded = imageio.decode_image_info(data, task.source.name)
+    image = loaded.pixels
     codec = _codec(s.codec, s.device)
     encoded = provenance.encode(codec, image, quality=s.quality, bpp=s.bpp, source=str(task.source),
                                 metadata=s.metadata)
@@ -182,7 +184,8 @@ def _encode(task: Task, s: EncodeSettings) -> FileResult:
     fileio.write_atomic(task.output, encoded.data)
     h, w = image.shape[:2]
     return FileResult(task.source, task.output, "done", len(data), len(encoded.data), w, h,
-                      detail=f"quality {encoded.quality}", compressed_bytes=len(encoded.data))
+                      detail=f"quality {encoded.quality}", compressed_bytes=len(encoded.data),
+                      note=imageio.alpha_note(task.source.name) if loaded.alpha_flattened else "")
 
 
 def _decode(task: Task, s: DecodeSettings) -> FileResult:

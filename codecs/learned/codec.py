@@ -42,6 +42,9 @@ class LearnedCodec(Codec):
     halo: ClassVar[int] = HALO
     #: The ONNX graphs a family exports (`learned.runtime`); empty: torch only.
     onnx_graphs: ClassVar[tuple[str, ...]] = ()
+    #: True for a family whose inference is numpy given its runtime sidecar alone (no graphs): its
+    #: runtime is then "onnx" (torch-free) when the sidecar matches, as for graph families.
+    exports_runtime: ClassVar[bool] = False
 
     _cache: ClassVar[dict[tuple[type, str, str], Any]] = {}
     _cache_lock: ClassVar[threading.Lock] = threading.Lock()
@@ -55,7 +58,8 @@ class LearnedCodec(Codec):
                 raise CodecError("CUDA was requested but is not available on this machine")
         self.device = device
         path = str(weights or self.default_weights())
-        self.runtime = "torch" if not self.onnx_graphs else _runtime.choose(device, path, self.onnx_graphs, runtime)
+        exported = self.onnx_graphs or self.exports_runtime
+        self.runtime = _runtime.choose(device, path, self.onnx_graphs, runtime) if exported else "torch"
         key = (type(self), path, device, self.runtime)
         with self._cache_lock:  # one load per (weights, device, runtime) for the whole process
             if key not in self._cache:

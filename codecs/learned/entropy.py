@@ -6,7 +6,8 @@ by exact integer arithmetic); the float probabilities handed to constriction are
 of them (one IEEE division each).
 
 Two ways to code categorical symbols, both ending in the same payload layout (a CRC32 of the
-symbols, then the range coder's 32-bit words):
+symbols, then the range coder's 32-bit words; `TableEncoder` can also end on a byte and leave the
+CRC out, for codecs whose files are a few hundred bytes):
 
 - `encode_symbols` / `decode_symbols`: i.i.d. symbols under one table (a marginal prior);
 - `TableEncoder` / `TableDecoder`: a stream of chunks, each under one shared table or a table per
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from typing import Iterator
 
 import constriction
 import numpy as np
@@ -95,30 +97,73 @@ def decode_symbols(payload: bytes, count: int, freq: np.ndarray, what: str = "la
     return out
 
 
+def _padded_words(payload: bytes) -> np.ndarray:
+    """A byte-granular payload as the coder's words: big-endian, zero bytes appended to a whole
+    word and one zero word more (what the encoder's trimming verified against)."""
+    tail = b"\0" * ((-len(payload)) % 4 + 4)
+    return np.frombuffer(payload + tail, dtype=">u4").astype(np.uint32)
+
+
+def _shorter(data: bytes, limit: int) -> Iterator[bytes]:
+    """Prefixes of `data` at most `limit` bytes shorter, shortest first: each as cut, then with
+    its last byte rounded up (a range coder's final point may lie just above the cut value)."""
+    for k in range(max(0, len(data) - limit), len(data)):
+        head = data[:k]
+        yield head
+        if k:
+            up = int.from_bytes(head, "big") + 1
+            if up < 1 << (8 * k):
+                yield up.to_bytes(k, "big")
+
+
 class TableEncoder:
     """Range-codes chunks of symbols, each chunk under per-symbol integer tables (N x K).
 
     `checksum=False` leaves out the CRC32 of the symbols (4 bytes a payload): for codecs at a few
     hundred bytes a file whose decoder determinism is guarded otherwise (the container's chunk
-    CRCs catch damage; the model hash catches other weights)."""
+    CRCs catch damage; the model hash catches other weights).
 
-    def __init__(self, checksum: bool = True) -> None:
+    `byte_aligned=True` ends the payload on a byte, not a 32-bit word: the coder's words are
+    written big-endian and cut to the shortest prefix (perhaps with its last byte rounded up) that
+    the decoder, reading zeros past the end, still decodes to the same symbols -- checked by
+    decoding it here. Why: a range coder's flush costs ~18 bits on average in whole words, ~2.5 in
+    bytes; a codec of 7 layers in ~1 KB paid 2.5 % for it."""
+
+    def __init__(self, checksum: bool = True, byte_aligned: bool = False) -> None:
         self.checksum = checksum
+        self.byte_aligned = byte_aligned
         self._enc = constriction.stream.queue.RangeEncoder()
         self._family = constriction.stream.model.Categorical(perfect=False)
         self._symbols: list[np.ndarray] = []
+        self._probs: list[np.ndarray] = []
 
     def encode(self, symbols: np.ndarray, freq: np.ndarray) -> None:
         """Code symbols[i] under the integer table freq[i] (len(symbols) x K)."""
         symbols = np.ascontiguousarray(symbols, dtype=np.int32)
         if not symbols.size:
             return
-        self._enc.encode(symbols, self._family, _row_probs(freq))
+        probs = _row_probs(freq)
+        self._enc.encode(symbols, self._family, probs)
         self._symbols.append(symbols)
+        if self.byte_aligned:
+            self._probs.append(probs)
+
+    def _decodes(self, payload: bytes) -> bool:
+        try:
+            dec = constriction.stream.queue.RangeDecoder(_padded_words(payload))
+            return all(np.array_equal(dec.decode(self._family, p), s)
+                       for s, p in zip(self._symbols, self._probs))
+        except Exception:  # noqa: BLE001 - a cut that does not decode is simply not taken
+            return False
+
+    def _trimmed(self, words: np.ndarray) -> bytes:
+        full = words.astype(">u4").tobytes()
+        return next((c for c in _shorter(full, 8) if self._decodes(c)), full)
 
     def finish(self) -> bytes:
-        """The payload: CRC32 of every symbol coded, then the coder's words."""
-        words = self._enc.get_compressed().astype("<u4").tobytes()
+        """The payload: CRC32 of every symbol coded (if asked), then the coder's words."""
+        compressed = self._enc.get_compressed()
+        words = self._trimmed(compressed) if self.byte_aligned else compressed.astype("<u4").tobytes()
         if not self.checksum:
             return words
         flat = np.concatenate(self._symbols) if self._symbols else np.zeros(0, np.int32)
@@ -128,10 +173,17 @@ class TableEncoder:
 class TableDecoder:
     """Inverse of TableEncoder: `decode(freq)` per chunk, in the encoder's order, then `finish()`."""
 
-    def __init__(self, payload: bytes, what: str = "layer", checksum: bool = True) -> None:
+    def __init__(self, payload: bytes, what: str = "layer", checksum: bool = True,
+                 byte_aligned: bool = False) -> None:
         self.what = what
-        if checksum:
+        if checksum and byte_aligned:
+            if len(payload) < 4:
+                raise GicFormatError(f"{what} has a malformed payload")
+            self._check, words = int.from_bytes(payload[:4], "little"), _padded_words(payload[4:])
+        elif checksum:
             self._check, words = _check_payload(payload, what)
+        elif byte_aligned:
+            self._check, words = None, _padded_words(payload)
         else:
             if len(payload) % 4:
                 raise GicFormatError(f"{what} has a malformed payload")

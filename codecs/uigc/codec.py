@@ -75,6 +75,7 @@ class UIGCCodec(LearnedCodec, RegionCodec):
     quality_range = SPEC.quality_range
     default_quality = SPEC.default_quality
     progressive = True
+    exports_runtime = True  # the prior runs in numpy: a sidecar beside the weights, no graphs
     loaded: LoadedPrior
 
     def __init__(self, device: str = "cpu", weights: str | None = None, ranking: str = "edge", **options):
@@ -96,7 +97,7 @@ class UIGCCodec(LearnedCodec, RegionCodec):
         return default_weights_path()
 
     def load_weights(self, path: str, device: str) -> LoadedPrior:
-        return load_prior(path)
+        return load_prior(path, "torch" if self.runtime == "torch" else "auto")
 
     @property
     def prior(self):
@@ -129,6 +130,11 @@ class UIGCCodec(LearnedCodec, RegionCodec):
         return self.pack(image.shape, layers, {}, roi)
 
     # -- decoding ----------------------------------------------------------------------------
+    def _byte_aligned(self, f: GicFile) -> bool:
+        """Files of these weights end their layers on a byte; files of the older weights they
+        decode (uigc-prior-v1: the same prior, `also_decodes`) end them on a 32-bit word."""
+        return f.header.model_hash == self.model_hash
+
     def _open(self, data: bytes) -> tuple[GicFile, np.ndarray]:
         f = self.unpack(data)
         if f.params:
@@ -145,7 +151,7 @@ class UIGCCodec(LearnedCodec, RegionCodec):
         if not f.layers:
             raise GicFormatError("file holds no complete layer to decode")
         h, w = droppable.shape
-        for d in decode_grid(self.prior, f.layers, h, w, droppable):
+        for d in decode_grid(self.prior, f.layers, h, w, droppable, byte_aligned=self._byte_aligned(f)):
             yield f, d
 
     def _render(self, f: GicFile, d: Decoded) -> np.ndarray:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .prior import PriorConfig, pad_amounts, window_offset
+from .config import PriorConfig, pad_amounts, window_offset
 
 ACT = 12  # fractional bits of activations
 WGT = 14  # fractional bits of weights

@@ -10,41 +10,14 @@ embeddings, a depthwise 3x3 convolution for position, pre-norm blocks of 8x8 win
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .schedule import NUM_STEPS
+from .config import PriorConfig, pad_amounts, window_offset  # noqa: F401 (re-exported)
 
 #: Score given to padded keys (finite, so a window of padding only stays finite; it is discarded).
 PAD_SCORE = -1.0e4
-
-
-@dataclass(frozen=True)
-class PriorConfig:
-    vocab: int = 256  # token values 0..vocab-1; `vocab` itself is MASK
-    dim: int = 128
-    depth: int = 5
-    heads: int = 4
-    mlp: int = 2
-    window: int = 8
-    steps: int = NUM_STEPS + 1  # the schedule's steps and FILL
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def window_offset(block: int, window: int) -> int:
-    """Alternate blocks see windows shifted by half a window (cross-window context)."""
-    return (block % 2) * (window // 2)
-
-
-def pad_amounts(size: int, offset: int, window: int) -> tuple[int, int]:
-    """(before, after) padding so that `offset` + size + after is a multiple of the window."""
-    total = offset + size
-    return offset, (-total) % window
 
 
 class WindowAttention(nn.Module):

@@ -74,7 +74,7 @@ class PriorTrainer(TrainerBase):
         self.model = TokenPrior(pcfg).to(self.device)
         if c.init and not self.checkpoint_path().exists():
             from .weights import load_prior
-            self.model.load_state_dict(load_prior(c.init).state_dict)
+            self.model.load_state_dict(load_prior(c.init, "torch").torch_state())
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=c.lr, weight_decay=c.weight_decay)
         # eval_dir: a .npz of evaluation token grids (e.g. Kodak's), or a folder of images to tokenize
         self.eval_grids = load_or_extract(c.eval_dir, self.out / "eval_tokens.npz") if c.eval_dir else None

@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
         tok = registry.create(args.tokenizer)
         info = export_prior(Path(args.out) / "last.pt", args.export, args.model_id, args.tokenizer,
                             tok.model_hash)
-        print(f"exported {info['model_id']} (step {info['step']}, hash {info['hash']}) to {args.export}")
+        print(f"exported {info['model_id']} (step {info['step']}, hash {info['hash']}) to {args.export} "
+              f"and its torch-free runtime sidecar")
         return 0
     if not args.data:
         raise CodecError("--data is required to train (a folder of images or a token cache)")

@@ -136,9 +136,11 @@ def shoot_viewer(w, out: Path, learned: bool, main_codec: str, info, want) -> No
         shot(w, out, "viewer.png")
     if want("heatmap"):
         w.heatmap_check.setChecked(True)
+        w.layers.views.setCurrentIndex(1)  # the bpp-LPIPS chart (the viewer shot shows the table)
         settle(w)
         shot(w, out, "heatmap.png")
         w.heatmap_check.setChecked(False)
+        w.layers.views.setCurrentIndex(0)
 
 
 def shoot_compare(w, out: Path, learned: bool, main_codec: str, info, want) -> None:

@@ -38,7 +38,7 @@ def main(argv=None) -> int:
     edge, board = registry.create("uigc"), registry.create("uigc", ranking="checkerboard")
     progic = registry.create("progic")
     model = TokenPrior(edge.loaded.config).eval()
-    model.load_state_dict(edge.loaded.state_dict)
+    model.load_state_dict(edge.loaded.torch_state())
     rows = []
     for n, f in enumerate(list_images(args.data, args.limit)):
         img = np.asarray(Image.open(f).convert("RGB"))

@@ -22,8 +22,13 @@ class TwelveLayers(JpegLadderCodec):
 @pytest.fixture
 def default_window(qtbot):
     """The main window at its default size (private settings: no saved geometry)."""
+    from gic.app import settings
     from gic.app.main_window import MainWindow
 
+    s = settings.settings()
+    for key in ("geometry", "view_splitter"):  # saved by earlier tests' windows: start as a new user
+        s.remove(key)
+    s.sync()
     registry.register(registry.CodecSpec.of(TwelveLayers, "test"))
     w = MainWindow(codec_filter=[TwelveLayers.name, "jpeg"])
     qtbot.addWidget(w)
@@ -67,6 +72,10 @@ def test_layer_table_shows_all_twelve_layers_and_long_names_do_not_resize(qtbot,
         assert label.height() >= label.heightForWidth(label.width()), label.text()
         assert label.width() >= label.minimumSizeHint().width()
         assert w.size() == size
+    w.tokens_legend.setVisible(True)  # token codecs show it: it fits, and the table still does
+    qtbot.wait(50)
+    assert w.tokens_legend.width() >= w.tokens_legend.sizeHint().width()
+    assert t.viewport().height() >= rows_px and w.size() == size
     info = w.info_label
     assert info.height() >= info.heightForWidth(info.width()) and info.width() >= info.minimumSizeHint().width()
     assert not t.verticalScrollBar().isVisible()
@@ -90,3 +99,13 @@ def test_rd_star_labels_stay_inside_the_plot(qtbot, default_window):
     for item in texts:
         r: QRectF = item.sceneBoundingRect()
         assert box.contains(r), (item.toPlainText(), r, box)
+
+
+def test_a_long_banner_wraps_without_resizing_the_window(qtbot, default_window):
+    w = default_window
+    size = w.size()
+    w.show_banner("Cannot open /a/very/long/path/" + "without_any_spaces_" * 20 + ".gic: not a .gic file")
+    qtbot.wait(50)
+    b = w.banner
+    assert b.isVisible() and w.size() == size
+    assert b.height() >= b.heightForWidth(b.width())  # every line of it shown

@@ -210,3 +210,18 @@ def test_wheel_zoom_and_right_drag_pan_while_painting(qtbot, window, image_png):
     qt_input.right_drag(vp, [c, c + QPoint(-40, -30)])
     assert (view.horizontalScrollBar().value(), view.verticalScrollBar().value()) == (h0 + 40, v0 + 30)
     assert not window.roi_editor.mask().any()
+
+
+def test_first_picture_comes_before_the_metrics(qtbot, window, gic_file, image):
+    """Start-up order (benchmarks/startup.py measures it): the first layer is on screen before any
+    PSNR/LPIPS work starts, so loading LPIPS never delays the picture."""
+    events = []
+    with qtbot.waitSignal(window.document_ready, timeout=30000):  # with an original: after the metrics
+        window.open_bytes(gic_file.read_bytes(), "sample.gic", original=image, original_name="orig.png")
+        window.doc.subscribe(lambda e, d: events.append((e, window.metrics_runner.is_busy())))
+    names = [e for e, _ in events]
+    assert "layer" in names and "metrics" in names
+    first_layer = names.index("layer")
+    assert first_layer < names.index("metrics")
+    assert events[first_layer][1] is False  # no metrics job running yet when the first layer arrives
+    assert window.view.image() is not None and window.layers.metrics(1).get("lpips") is not None

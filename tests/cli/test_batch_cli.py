@@ -47,6 +47,17 @@ def test_a_broken_file_is_reported_and_the_rest_is_done(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["im0.webp", "im1.webp", "im2.webp"]
 
 
+def test_encode_folder_notes_each_image_whose_alpha_is_flattened(tmp_path):
+    src, out = _folder(tmp_path / "in", n=2), tmp_path / "out"
+    rgba = np.dstack([np.asarray(Image.open(src / "im0.png")), np.full((48, 64), 255, np.uint8)])
+    rgba[:5, :5, 3] = 0
+    Image.fromarray(rgba, "RGBA").save(src / "clear.png")
+    r = gic("encode", src, out, "--codec", "jpeg", "--jobs", "2")
+    assert r.returncode == 0, r.stderr
+    notes = [line for line in r.stderr.splitlines() if line.startswith("gic: note: ")]
+    assert len(notes) == 1 and "clear.png has transparency" in notes[0] and "onto white" in notes[0]
+
+
 def test_decode_folder_round_trip_and_option_errors(tmp_path):
     src, enc, dec = _folder(tmp_path / "in", n=2), tmp_path / "enc", tmp_path / "dec"
     assert gic("encode", src, enc, "--codec", "jxl", "-q", "90").returncode == 0

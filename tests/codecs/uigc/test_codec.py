@@ -125,3 +125,61 @@ def test_previews_carry_the_token_states(codec, files):
     first, last = previews[0].tokens, previews[-1].tokens
     assert set(np.unique(first)) == {TOKEN_SENT, TOKEN_GUESSED}
     assert set(np.unique(last)) == {TOKEN_SENT, TOKEN_DROPPED}  # quality 1 drops every droppable token
+
+
+#: tests/data/legacy/uigc_v1_sample.gic: written by uigc-prior-v1 (layers ending on 32-bit words),
+#: the 256x192 crop at quality 2 with an ROI; SHA-256 of its decoded pixels and its ROI bits then.
+V1_PIXELS = "a98e3e3befba37b93bf59b99c6f792281ee028bc257fd06c02d35f5b4c495080"
+V1_ROI_BITS = (224, 640)
+
+
+def test_files_of_the_v1_prior_still_decode_to_the_same_pixels(codec):
+    import hashlib
+    from pathlib import Path
+
+    data = (Path(__file__).parents[2] / "data" / "legacy" / "uigc_v1_sample.gic").read_bytes()
+    assert container.unpack(data).header.model_id == "uigc-prior-v1"
+    out = codec.decode(data)
+    assert hashlib.sha256(out.tobytes()).hexdigest() == V1_PIXELS
+    assert codec.roi_bits(data) == V1_ROI_BITS
+
+
+def test_layers_end_on_a_byte_not_a_word(codec, image):
+    # Seven word-aligned layers could only be multiples of 4 bytes; byte-aligned ones are not.
+    lengths = {len(x) % 4 for q in (1, 2, 3, 5) for x in container.unpack(codec.encode(image, q)).layers}
+    assert lengths - {0}
+
+
+def test_keep_header_round_trips_and_rejects_garbage():
+    from gic.codecs.uigc.coding import KEEP_ALL, pack_keep, split_keep
+
+    for keep in ([KEEP_ALL] * 4, [0, KEEP_ALL, 123, 65000], [1, 2, 3, 4]):
+        data = pack_keep(keep) + b"rest"
+        assert split_keep(data, "layer") == (keep, b"rest")
+    assert len(pack_keep([KEEP_ALL] * 4)) == 1
+    for bad in (b"", b"\xff", b"\x02", b"\x02\x00\x00"):  # mode 3; a missing or zero probability
+        with pytest.raises(GicFormatError):
+            split_keep(bad, "layer")
+
+
+def test_decode_needs_no_torch_and_matches_the_torch_path(codec, files, tmp_path):
+    # The prior's coding path is numpy: from the sidecar beside the weights a decode (prior and
+    # tokenizer) imports no torch; GIC_RUNTIME=torch reads the .pt and decodes the same tokens
+    # (the pixels then come from torch's synthesis instead of ONNX Runtime's: not compared).
+    src = tmp_path / "q3.gic"
+    src.write_bytes(files[3])
+    script = ("import sys, hashlib\n"
+              "from gic.codecs import registry\n"
+              "c = registry.create('uigc')\n"
+              f"data = open({str(src)!r}, 'rb').read()\n"
+              "c.decode(data)\n"
+              "*_, (f, d) = c.decoded_grids(data)\n"
+              "print(c.loaded.source, 'torch' in sys.modules, hashlib.sha256(d.tokens.tobytes()).hexdigest())\n")
+    runs = {}
+    for rt in ("auto", "torch"):
+        env = {**os.environ, "GIC_RUNTIME": rt, "OMP_NUM_THREADS": "1"}
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+        runs[rt] = out.stdout.split()
+    assert runs["auto"][:2] == ["sidecar", "False"]
+    assert runs["torch"][:2] == ["torch", "True"]
+    assert runs["auto"][2] == runs["torch"][2]
