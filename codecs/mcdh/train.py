@@ -31,6 +31,7 @@ class MCDHTrainConfig(BaseTrainConfig):
     lambda_lo: float = LAMBDA_RANGE[0]
     lambda_hi: float = LAMBDA_RANGE[1]
     model: dict = field(default_factory=dict)
+    init: str = ""  # shipped weight file to start from when the run folder has no checkpoint
 
 
 def _pad16(x: torch.Tensor) -> torch.Tensor:
@@ -49,6 +50,21 @@ class MCDHTrainer(TrainerBase):
         self.lambdas = torch.tensor(lambdas(self.model.cfg.levels, c.lambda_lo, c.lambda_hi),
                                     dtype=torch.float32, device=self.device)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=c.lr)
+        if c.init and not self.checkpoint_path().exists():
+            self._init_from(c.init)
+
+    def _init_from(self, path: str) -> None:
+        """Continue from a shipped fp16 export (fresh optimiser, its step count): run folders may be
+        lost between sessions while the committed export survives."""
+        from .weights import FAMILY
+        from ..learned.weights import read_weights
+        wf = read_weights(path, FAMILY)
+        if MCDHConfig(**wf.config) != self.model.cfg:
+            from ..errors import CodecError
+            raise CodecError("the --init weights have a different architecture than this run (--model)")
+        self.model.load_state_dict(wf.state_dict)
+        self.step = int(wf.info.get("step") or 0)
+        self.log(f"initialised from {path} ({wf.model_id}, step {self.step})")
 
     def train_step(self) -> dict:
         c, model = self.cfg, self.ddp or self.model

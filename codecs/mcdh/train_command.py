@@ -25,6 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr-final", type=float, default=d.lr_final)
     p.add_argument("--lambda-lo", type=float, default=d.lambda_lo, help="λ of the lowest rate level")
     p.add_argument("--lambda-hi", type=float, default=d.lambda_hi, help="λ of the highest rate level")
+    p.add_argument("--init", default=d.init, metavar="WEIGHTS",
+                   help="start from shipped weights when --out holds no checkpoint")
     p.add_argument("--model", default="", help="JSON of architecture overrides, or 'tiny'")
     add_run_arguments(p, d, "images for periodic bpp/PSNR estimates")
 
@@ -48,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
                           lr=args.lr, lr_final=args.lr_final, lambda_lo=args.lambda_lo,
                           lambda_hi=args.lambda_hi, eval_dir=args.eval_dir, eval_every=args.eval_every,
                           eval_images=args.eval_images, checkpoint_every=args.checkpoint_every,
-                          log_every=args.log_every, threads=args.threads, device=args.device, model=model)
+                          log_every=args.log_every, threads=args.threads, device=args.device, model=model,
+                          init=args.init)
     from .train import MCDHTrainer
     MCDHTrainer(cfg, log=print if args.no_progress else None).run(progress=not args.no_progress)
     return 0
