@@ -22,7 +22,7 @@ from gic.codecs.base import Preview, bits_per_pixel
 from gic.codecs.errors import GicError
 
 from . import jobs, settings
-from .document import Document
+from .model import Document
 from .encode_dialog import CodecInfo, EncodeDialog
 from .image_view import ImageView
 from .layer_panel import LayerPanel
@@ -375,18 +375,29 @@ class MainWindow(QMainWindow):
         self.hide_banner()
         self.layers.reset()
         self.roi_editor.show_bits(None)
-        title = doc.name + ("" if doc.saved else " (not saved)")
-        self.setWindowTitle(f"{title} — gic viewer")
+        self.setWindowTitle(f"{doc.title} — gic viewer")
 
-    def _on_document_event(self, event: str, doc: Document) -> None:
+    def _on_document_event(self, event: str, doc: Document, layer: int | None) -> None:
         """The document changed: show it (the window observes; jobs only fill the document)."""
         if doc is not self.doc:
             return  # a document replaced since
-        if event in ("info", "layer", "error"):
-            self._update_info()
-            self._update_actions()
+        if event == "info":
+            self.layers.reset(doc.info.num_layers, doc.info.width * doc.info.height)
+            self.roi_editor.reset(doc.info.height, doc.info.width, doc.initial_roi())
+        elif event == "layer":
+            self.layers.add_layer(layer, doc.preview(layer).bits)
+        elif event == "current":
+            self._show_current()
         elif event == "original":
             self._original_changed()
+        elif event == "metrics":
+            self.layers.set_metrics(layer, doc.metrics[layer])
+            self._update_quality_label()
+        elif event == "saved":
+            self.setWindowTitle(f"{doc.title} — gic viewer")
+        if event in ("info", "layer", "error", "saved"):
+            self._update_info()
+            self._update_actions()
 
     def open_image(self, image: np.ndarray, name: str, path: Path | None = None) -> None:
         """Show an uncompressed image: it becomes the original to encode, compare and measure against."""
@@ -405,8 +416,13 @@ class MainWindow(QMainWindow):
                    original: np.ndarray | None = None, original_name: str | None = None,
                    saved: bool = True) -> int:
         """Decode encoded bytes in the background; returns the decode job id."""
-        self._start_document(Document(name=name, path=path, data=data, codec=codec, original=original,
-                                    original_name=original_name, saved=saved))
+        return self.open_document(Document(name=name, path=path, data=data, codec=codec, original=original,
+                                           original_name=original_name, saved=saved))
+
+    def open_document(self, doc: Document) -> int:
+        """Show `doc` and decode its bytes in the background; returns the decode job id."""
+        self._start_document(doc)
+        name, data, original, codec = doc.name, doc.data, doc.original, doc.codec
         if original is None:  # another file: do not leave the previous picture up while decoding
             self._show_placeholder(f"Decoding {fit_name(self.placeholder, name, 480, escape=False)}…")
         self.info_label.setText(f"<b>{fit_name(self.info_label, name)}</b><br>{len(data):,} bytes<br>decoding…")
@@ -434,17 +450,9 @@ class MainWindow(QMainWindow):
         if doc is None:
             return
         if isinstance(payload, jobs.FileInfo):
-            doc.set_info(payload)
-            self.layers.reset(payload.num_layers, payload.width * payload.height)
-            mask = payload.roi if payload.roi is not None else doc.keep_mask
-            self.roi_editor.reset(payload.height, payload.width, mask)
-            return
-        if isinstance(payload, Preview):
-            follow = doc.latest is None or self.layers.current_layer() == doc.latest.layer
-            doc.add_preview(payload)
-            self.layers.add_layer(payload.layer, payload.bits)
-            if follow:
-                self.layers.select_layer(payload.layer)
+            doc.set_info(payload)  # the window resets its layer table and ROI on the "info" event
+        elif isinstance(payload, Preview):
+            doc.add_preview(payload)  # and adds a row, and shows it while following the decode
 
     @Slot(int, object)
     def _on_decode_finished(self, _job: int, result: object) -> None:
@@ -452,14 +460,12 @@ class MainWindow(QMainWindow):
         if doc is None:
             return
         self._update_info(result)
-        if doc.info is not None and doc.info.partial:
-            n = len(self.previews)
-            self.show_banner(f"{doc.name} is partial: it holds {n} of {doc.info.num_layers} layers "
-                             f"(the file was cut short). Showing what it has.", kind="warning")
+        if doc.partial_note():
+            self.show_banner(doc.partial_note(), kind="warning")
         self.statusBar().showMessage(f"Decoded {len(self.previews)} layer(s) in {result.seconds:.2f} s", 5000)
         if result.roi_bits is not None and doc.info is not None:
             self.roi_editor.show_bits(result.roi_bits, doc.info.size * 8)
-        if doc.original is not None and self.previews:
+        if doc.measurable:
             self._start_metrics()
         else:
             self.document_ready.emit()
@@ -470,32 +476,41 @@ class MainWindow(QMainWindow):
         if doc is None:
             return
         doc.fail(message)
-        if self.previews:
-            self.show_banner(f"{doc.name}: decoding stopped after layer {self.previews[-1].layer}: {message}")
-        else:
-            self.show_banner(f"Cannot open {doc.name}: {message}")
-            if doc.original is None:
-                self._show_placeholder(PLACEHOLDER)
+        self.show_banner(doc.failure_note(message))
+        if not self.previews and doc.original is None:
+            self._show_placeholder(PLACEHOLDER)
         self.statusBar().showMessage(f"Error: {message}", 8000)
-        if doc.original is not None and self.previews:
+        if doc.measurable:
             self._start_metrics()
         else:
             self.document_ready.emit()
 
     @Slot(int)
     def show_layer(self, layer: int) -> None:
-        """Show decoded layer `layer` (1-based)."""
-        for p in self.previews:
-            if p.layer == layer:
-                first = self.view.image() is None or not self.view.isVisible()
-                self._show_array(p.image, fit=True if first else None)
-                self.layers.show_progress(len(self.previews), p.num_layers, bool(self.doc and self.doc.info
-                                                                                  and self.doc.info.partial))
-                self._update_quality_label()
-                self._update_token_map(p)
-                if self.heatmap_check.isChecked():
-                    self._request_heatmap()
-                return
+        """Show decoded layer `layer` (1-based): the document's layer on screen (the window shows
+        it on the "current" event); the layer table follows."""
+        if self.doc is None:
+            return
+        if self.doc.current == layer and self.doc.preview(layer) is not None:
+            self._show_current()  # the table moved to the layer on screen: show it anyway
+        else:
+            self.doc.select(layer)
+
+    def _show_current(self) -> None:
+        doc = self.doc
+        p = doc.current_preview
+        if p is None:
+            return
+        if self.layers.current_layer() != p.layer:
+            self.layers.select_layer(p.layer)  # which calls show_layer again: shown there
+            return
+        first = self.view.image() is None or not self.view.isVisible()
+        self._show_array(p.image, fit=True if first else None)
+        self.layers.show_progress(len(doc.previews), p.num_layers, doc.partial)
+        self._update_quality_label()
+        self._update_token_map(p)
+        if self.heatmap_check.isChecked():
+            self._request_heatmap()
 
     def _update_token_map(self, p: Preview | None = None) -> None:
         """Show the current layer's token states when the codec has them and the box is ticked."""
@@ -510,15 +525,12 @@ class MainWindow(QMainWindow):
         self.tokens_legend.setVisible(self.view.has_overlay(TOKENS))
 
     def current_preview(self) -> Preview | None:
-        return self.doc.preview(self.layers.current_layer()) if self.doc is not None else None
+        return self.doc.current_preview if self.doc is not None else None
 
     def _step_layer(self, step: int) -> None:
-        layers = self.layers.layers()
-        if not layers:
-            return
-        cur = self.layers.current_layer()
-        i = max(0, min(len(layers) - 1, layers.index(cur) + step if cur in layers else 0))
-        self.layers.select_layer(layers[i])
+        layer = self.doc.step(step) if self.doc is not None else None
+        if layer is not None:
+            self.doc.select(layer)
 
     def _update_info(self, result: object = None) -> None:
         doc = self.doc
@@ -589,14 +601,14 @@ class MainWindow(QMainWindow):
         self.original_label.setText(f"Original: {fit_name(self.original_label, doc.original_name)}" if known
                                     else "Original: not known — attach it to measure PSNR and LPIPS.")
         self.original_label.setToolTip(doc.original_name if known else "")
-        self.heatmap_check.setEnabled(known and bool(self.previews or doc.data is not None))
+        self.heatmap_check.setEnabled(doc is not None and doc.heatmap_possible)
         self.compare.set_original(doc.original if known else None, doc.original_name if known else None)
         self.rd_plot.set_original(doc.original if known else None, doc.original_name if known else None)
         self._update_actions()
 
     def _start_metrics(self) -> None:
         doc = self.doc
-        if doc is None or doc.original is None or not self.previews:
+        if doc is None or not doc.measurable:
             return
         self.metrics_runner.submit(functools.partial(jobs.metrics_job, original=doc.original,
                                                      previews=list(self.previews), device=self.device()))
@@ -605,9 +617,7 @@ class MainWindow(QMainWindow):
     @Slot(int, object)
     def _on_metrics_partial(self, _job: int, payload: object) -> None:
         if isinstance(payload, jobs.LayerMetrics) and self.doc is not None:
-            self.doc.set_metrics(payload.layer, payload.values)
-            self.layers.set_metrics(payload.layer, payload.values)
-            self._update_quality_label()
+            self.doc.set_metrics(payload.layer, payload.values)  # the table and status follow the event
 
     @Slot(int, object)
     def _on_metrics_finished(self, _job: int, _result: object) -> None:
@@ -623,16 +633,9 @@ class MainWindow(QMainWindow):
         self.document_ready.emit()
 
     def _update_quality_label(self) -> None:
-        p = self.current_preview()
-        if p is None:
-            return
-        m = self.layers.metrics(p.layer)
-        text = f"Layer {p.layer}/{p.num_layers}: {m.get('bpp', 0):.4f} bpp"
-        if m.get("psnr") is not None:
-            text += f", PSNR {m['psnr']:.2f} dB"
-        if m.get("lpips") is not None:
-            text += f", LPIPS {m['lpips']:.4f}"
-        self.statusBar().showMessage(text)
+        text = self.doc.summary(self.doc.current) if self.doc is not None else None
+        if text:
+            self.statusBar().showMessage(text)
 
     @Slot(bool)
     def _on_heatmap_toggled(self, on: bool) -> None:
@@ -740,25 +743,17 @@ class MainWindow(QMainWindow):
         if req.roi is None and roi is not None and roi.any():
             req.roi = roi.copy()
         if not req.source and self.doc is not None:
-            req.source = self.doc.original_name or self.doc.name
+            req.source = self.doc.source_name
         self.statusBar().showMessage(f"Encoding with {req.codec}…")
         return self.encode_runner.submit(functools.partial(jobs.encode_job, image=image, req=req))
 
     @Slot(int, object)
     def _on_encode_finished(self, _job: int, result: object) -> None:
         res: jobs.EncodeResult = result
-        doc = self.doc
-        # Name the result after the original image, not after a previous encode of it.
-        base = Path(doc.original_name or doc.name).stem if doc else "image"
+        source = self.doc or Document(name="image")
         codec = jobs.get_codec(res.request.codec, res.request.device)
-        name = f"{base}-{res.request.codec}{codec.extension}"
-        original = self.encode_source() if (doc and doc.original is not None) else None
-        original_name = doc.original_name if doc else None
         self.statusBar().showMessage(f"Encoded {len(res.data):,} bytes ({res.bpp:.4f} bpp) in {res.seconds:.1f} s")
-        roi = res.request.roi
-        self.open_bytes(res.data, name, codec=res.request.codec, original=original, original_name=original_name,
-                        saved=False)
-        self.doc.keep_mask = roi
+        self.open_document(source.encoded(res.data, res.request.codec, codec.extension, roi=res.request.roi))
         self.last_encode = res
 
     @Slot(int, str)
@@ -776,7 +771,7 @@ class MainWindow(QMainWindow):
         doc = self.doc
         if doc is None or doc.data is None:
             return False
-        codec_ext = Path(doc.name).suffix or ".gic"
+        codec_ext = doc.save_suffix
         start = Path(settings.get("last_dir", str(Path.home()))) / doc.name
         path, _ = QFileDialog.getSaveFileName(self, "Save encoded file", str(start),
                                               f"Encoded (*{codec_ext});;All files (*)")
@@ -791,10 +786,8 @@ class MainWindow(QMainWindow):
         except (GicError, OSError) as exc:
             self.show_banner(f"Cannot save {path}: {exc}")
             return False
-        doc.path, doc.name, doc.saved = Path(path), Path(path).name, True
+        doc.mark_saved(Path(path))  # the title and the file's description follow the event
         self._remember(Path(path))
-        self.setWindowTitle(f"{doc.name} — gic viewer")
-        self._update_info()
         self.statusBar().showMessage(f"Saved {path}", 4000)
         return True
 
@@ -987,8 +980,7 @@ class MainWindow(QMainWindow):
 
     def unsaved_result(self) -> bool:
         """An encode result is open that was never saved (closing would lose it)."""
-        doc = self.doc
-        return doc is not None and doc.data is not None and not doc.saved
+        return self.doc is not None and self.doc.unsaved
 
     def work_in_progress(self) -> list[str]:
         """What the user started that is still running and would be lost by closing."""

@@ -32,7 +32,7 @@ from gic.app.main_window import MainWindow
 window = MainWindow()
 window.resize(1280, 800)
 window.show()
-def seen(event, doc):
+def seen(event, doc, _layer):
     if event == "layer" and doc.previews:
         app.processEvents()  # the picture is painted
         print(repr(time.time()), sorted(m for m in ("torch", "onnxruntime") if m in sys.modules), flush=True)

@@ -63,7 +63,7 @@ mw.MainWindow.show = show
 _start = mw.MainWindow._start_document
 def start(self, doc):
     _start(self, doc)
-    def seen(event, d):
+    def seen(event, d, _layer):
         if event == "layer" and d.previews and "first picture" not in T:
             QtWidgets.QApplication.processEvents()  # painted
             mark("first picture")

@@ -86,6 +86,19 @@ def test_front_ends_never_import_a_family_by_name(path):
     assert not bad, f"{module_name(path)} imports {bad}: decide from gic.codecs.registry specs"
 
 
+#: The viewer's Qt-free part: its model (what is open, what is compared) and the jobs its workers run.
+APP_QT_FREE = sources(REPO / "app" / "model") + [REPO / "app" / "jobs.py"]
+APP_QT_FREE_MAY_IMPORT = ("gic.codecs", "gic.app.model", "gic.app.jobs")
+
+
+@pytest.mark.parametrize("path", APP_QT_FREE, ids=lambda p: str(p.relative_to(REPO)))
+def test_the_viewer_model_never_imports_qt_or_the_window(path):
+    """The window observes the model, never the other way round (napari's components/ vs _qt/)."""
+    bad = {m for m in imports(path) if m.split(".")[0] in ("PySide6", "shiboken6", "pyqtgraph")
+           or (m.startswith("gic.app") and not m.startswith(APP_QT_FREE_MAY_IMPORT))}
+    assert not bad, f"{module_name(path)} imports {bad}"
+
+
 def test_the_checker_sees_relative_family_imports(tmp_path):
     """The rule cannot pass vacuously: a relative import of a family is resolved and caught."""
     probe = REPO / "codecs" / "learned" / "codec.py"

@@ -218,7 +218,7 @@ def test_first_picture_comes_before_the_metrics(qtbot, window, gic_file, image):
     events = []
     with qtbot.waitSignal(window.document_ready, timeout=30000):  # with an original: after the metrics
         window.open_bytes(gic_file.read_bytes(), "sample.gic", original=image, original_name="orig.png")
-        window.doc.subscribe(lambda e, d: events.append((e, window.metrics_runner.is_busy())))
+        window.doc.subscribe(lambda e, d, _layer: events.append((e, window.metrics_runner.is_busy())))
     names = [e for e, _ in events]
     assert "layer" in names and "metrics" in names
     first_layer = names.index("layer")
