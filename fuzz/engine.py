@@ -40,6 +40,7 @@ class Stats:
     findings_dir: Path
     execs: int = 0
     passed: int = 0
+    decoded_by: Counter = field(default_factory=Counter)  # what a passing input went through
     project_errors: Counter = field(default_factory=Counter)
     other_exceptions: Counter = field(default_factory=Counter)
     hangs: int = 0
@@ -47,11 +48,14 @@ class Stats:
     started: float = field(default_factory=time.time)
     first_messages: dict = field(default_factory=dict)
 
-    def record(self, data: bytes, error: BaseException | None, seconds: float) -> None:
+    def record(self, data: bytes, error: BaseException | None, seconds: float,
+               result: object = None) -> None:
         self.execs += 1
         self.slowest_seconds = max(self.slowest_seconds, seconds)
         if error is None:
             self.passed += 1
+            if isinstance(result, str):
+                self.decoded_by[result] += 1
         elif isinstance(error, PROJECT_ERRORS):
             self.project_errors[type(error).__name__] += 1
         else:
@@ -76,7 +80,8 @@ class Stats:
             "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started)),
             "elapsed_seconds": round(elapsed, 1), "execs": self.execs,
             "execs_per_second": round(self.execs / elapsed, 1) if elapsed > 0 else None,
-            "passed": self.passed, "project_errors": dict(self.project_errors),
+            "passed": self.passed, "decoded_by": dict(sorted(self.decoded_by.items())),
+            "project_errors": dict(self.project_errors),
             "other_exceptions": dict(self.other_exceptions), "hangs": self.hangs,
             "hang_seconds": self.hang_seconds, "slowest_seconds": round(self.slowest_seconds, 3),
             "peak_rss_mib": peak_rss_mib(), "max_pixels": self.max_pixels,
@@ -90,17 +95,18 @@ class Stats:
             os.replace(tmp, path)
 
 
-def execute(target: Callable[[bytes], None], data: bytes, stats: Stats) -> None:
+def execute(target: Callable[[bytes], object], data: bytes, stats: Stats) -> None:
     """Run `target` on one input and record the outcome (never raises, but for Ctrl-C)."""
     t0 = time.perf_counter()
     error: BaseException | None = None
+    result = None
     try:
-        target(data)
+        result = target(data)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - counting every kind is the point
         error = exc
-    stats.record(data, error, time.perf_counter() - t0)
+    stats.record(data, error, time.perf_counter() - t0, result)
 
 
 class Mutator:
@@ -164,7 +170,7 @@ def load_dictionary(path: Path) -> list[bytes]:
     return tokens
 
 
-def run_random(target: Callable[[bytes], None], stats: Stats, seeds: list[bytes], tokens: list[bytes],
+def run_random(target: Callable[[bytes], object], stats: Stats, seeds: list[bytes], tokens: list[bytes],
                seed: int, runs: int | None, seconds: float | None, results: Path | None,
                every: float = 30.0) -> Stats:
     """The seeded mutation engine: seeds first, unchanged, then mutants until `runs` executions

@@ -73,10 +73,11 @@ def _check_image(image: object, size: tuple[int, int] | None) -> None:
         raise BadOutput(f"decoder returned {type(image).__name__} {shape}, expected {size} x 3 uint8")
 
 
-def decode(data: bytes) -> None:
+def decode(data: bytes) -> str:
     """Open the (re-sealed) bytes and decode them with the codec that claims them: every layer of a
     .gic file (progressively, as the viewer does), a wrapped file's reader, or a plain image both
-    through Pillow and through the registered codec of its format."""
+    through Pillow and through the registered codec of its format. Returns what decoded it (the
+    codec's name, or "pillow"): the results count how often each decoder got through."""
     data = reseal(data)
     opened = opening.open_bytes(data)
     if opened.is_gic:
@@ -84,14 +85,15 @@ def decode(data: bytes) -> None:
         codec = opened.codec_instance("cpu")
         for preview in codec.decode_progressive(data):
             _check_image(preview.image, (h.height, h.width))
-        return
+        return opened.codec
     if opened.kind == "wrapped":
         w, h = opened.reader.image_size(data)
         _check_image(opened.decode(), (h, w))
-        return
+        return opened.codec
     _check_image(opened.decode(), None)
     if opened.codec:  # the classical codec of this format decodes it too (its own error wrapping)
         _check_image(registry.create(opened.codec).decode(data), None)
+    return opened.codec or "pillow"
 
 
-TARGETS: dict[str, Callable[[bytes], None]] = {"reader": read, "decoder": decode}
+TARGETS: dict[str, Callable[[bytes], object]] = {"reader": read, "decoder": decode}

@@ -45,6 +45,8 @@ def test_a_short_seeded_run_lets_out_only_the_projects_errors(target, runs, tmp_
     assert result["hangs"] == 0
     assert sum(result["project_errors"].values()) > runs // 10  # the mutants did reach the checks
     assert result["passed"] > 0  # and the seeds themselves decode
+    if target == "decoder":  # every registered codec decoded at least its own seed files
+        assert set(result["decoded_by"]) >= {s.name for s in registry.specs()}, result["decoded_by"]
     assert (tmp_path / f"{target}.json").exists()
 
 
