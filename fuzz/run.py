@@ -91,6 +91,7 @@ def _run_atheris(args, libfuzzer_args, target, stats, fuzz_engine) -> int:
 
     work = HERE / "work" / f"corpus-{args.target}"  # libFuzzer adds what it finds to the first folder
     work.mkdir(parents=True, exist_ok=True)
+    args.findings.mkdir(parents=True, exist_ok=True)  # libFuzzer's slow/crash units go there too
     t_end = None if args.seconds is None else time.time() + args.seconds
     last = [time.time()]
 
@@ -108,7 +109,7 @@ def _run_atheris(args, libfuzzer_args, target, stats, fuzz_engine) -> int:
             last[0] = now
 
     flags = [f"-seed={args.seed}", f"-dict={args.dict}", f"-timeout={int(10 * args.hang_seconds)}",
-             "-rss_limit_mb=6144", "-max_len=16384"]
+             "-rss_limit_mb=6144", "-max_len=16384", f"-artifact_prefix={args.findings}/"]
     atheris.Setup([sys.argv[0], *flags, *libfuzzer_args, str(work), str(args.corpus)], one_input)
     atheris.Fuzz()
     return 0
