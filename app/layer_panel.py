@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QHeaderView, QLabel, QSlider, QTabWidget,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
@@ -45,20 +44,11 @@ class LayerPanel(QWidget):
         rows.setDefaultSectionSize(self.table.fontMetrics().height() + 4)
         self.table.setMinimumHeight(self.table_height(VISIBLE_ROWS))
 
-        self.plot = pg.PlotWidget()
-        self.plot.setBackground("#1e1e22")
-        self.plot.setLabel("bottom", "bpp")
-        self.plot.setLabel("left", "LPIPS (lower is better)")
-        self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.plot.setMinimumHeight(160)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        for axis in ("left", "bottom"):
-            self.plot.getAxis(axis).enableAutoSIPrefix(False)
-        self._curve = self.plot.plot([], [], pen=pg.mkPen("#4fa3ff", width=2), symbol="o", symbolSize=6,
-                                     symbolBrush="#4fa3ff")
-        self._current = self.plot.plot([], [], pen=None, symbol="o", symbolSize=12,
-                                       symbolBrush=None, symbolPen=pg.mkPen("#ffcc33", width=2))
+        # The chart (pyqtgraph: ~0.4 s to import) is built the first time its tab is shown, so it
+        # does not delay the viewer's first picture; until then only the rows are kept.
+        self.plot = None
+        self._chart = QWidget()
+        QVBoxLayout(self._chart).setContentsMargins(0, 0, 0, 0)
         self.plot_note = QLabel("")
         self.plot_note.setWordWrap(True)
         self.plot_note.hide()  # shown only while it has something to say (no metrics yet)
@@ -75,7 +65,8 @@ class LayerPanel(QWidget):
         self.views = QTabWidget()
         self.views.setDocumentMode(True)
         self.views.addTab(self.table, "Table")
-        self.views.addTab(self.plot, "Chart")
+        self.views.addTab(self._chart, "Chart")
+        self.views.currentChanged.connect(lambda index: index == 1 and self.ensure_chart())
         self.views.setTabToolTip(1, "LPIPS against bpp per layer; the ring marks the layer on screen")
         layout.addWidget(self.views, 1)
         layout.addWidget(self.plot_note)
@@ -137,23 +128,55 @@ class LayerPanel(QWidget):
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(row, col, item)
 
+    def ensure_chart(self) -> None:
+        """Build the bpp–LPIPS chart (once) and draw the rows kept so far."""
+        if self.plot is not None:
+            return
+        import pyqtgraph as pg
+
+        self.plot = pg.PlotWidget()
+        self.plot.setBackground("#1e1e22")
+        self.plot.setLabel("bottom", "bpp")
+        self.plot.setLabel("left", "LPIPS (lower is better)")
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.plot.setMinimumHeight(160)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)
+        self._curve = self.plot.plot([], [], pen=pg.mkPen("#4fa3ff", width=2), symbol="o", symbolSize=6,
+                                     symbolBrush="#4fa3ff")
+        self._current = self.plot.plot([], [], pen=None, symbol="o", symbolSize=12,
+                                       symbolBrush=None, symbolPen=pg.mkPen("#ffcc33", width=2))
+        self._chart.layout().addWidget(self.plot)
+        self._refresh_plot()
+
+    def chart_points(self) -> tuple[np.ndarray, np.ndarray]:
+        """The (bpp, LPIPS) points the chart draws (building it if needed)."""
+        self.ensure_chart()
+        x, y = self._curve.getData()
+        return (np.asarray([]), np.asarray([])) if x is None else (np.asarray(x), np.asarray(y))
+
     def _refresh_plot(self) -> None:
         pts = [(r["bpp"], r["lpips"]) for _, r in sorted(self._rows.items()) if r.get("lpips") is not None]
+        self._set_note("Open or attach the original to see quality per layer." if self._rows and not pts else "")
+        if self.plot is None:
+            return
         if pts:
             x, y = np.array(pts).T
             self._curve.setData(x, y)
             # Start both axes at 0 so a single layer (or a flat curve) is still readable.
             self.plot.setXRange(0, float(x.max()) * 1.1 or 1.0, padding=0)
             self.plot.setYRange(0, float(y.max()) * 1.15 or 1.0, padding=0)
-            self._set_note("")
         else:
             self._curve.setData([], [])
             self.plot.setXRange(0, 1, padding=0)
             self.plot.setYRange(0, 1, padding=0)
-            self._set_note("Open or attach the original to see quality per layer." if self._rows else "")
         self._mark_current()
 
     def _mark_current(self) -> None:
+        if self.plot is None:
+            return
         r = self._rows.get(self.slider.value())
         if r and r.get("lpips") is not None:
             self._current.setData([r["bpp"]], [r["lpips"]])

@@ -5,7 +5,6 @@ import functools
 import math
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar,
                                QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
@@ -76,13 +75,12 @@ class RDPlotWidget(QWidget):
         self.status = QLabel("Open an image (or attach the original) to measure every codec on it.")
         self.status.setWordWrap(True)
 
-        self.plot = pg.PlotWidget()
-        self.plot.setBackground("#1e1e22")
-        self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.plot.setLabel("bottom", "bits per pixel")
-        for axis in ("left", "bottom"):
-            self.plot.getAxis(axis).enableAutoSIPrefix(False)
-        self.legend = self.plot.addLegend(offset=(-10, 10))
+        # pyqtgraph (~0.4 s to import) is loaded when the plot is first shown or has something
+        # to draw, not while the viewer starts.
+        self.plot = None
+        self.legend = None
+        self._plot_box = QWidget()
+        QVBoxLayout(self._plot_box).setContentsMargins(0, 0, 0, 0)
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Metric"))
@@ -102,7 +100,7 @@ class RDPlotWidget(QWidget):
         left_w.setLayout(left)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left_w)
-        split.addWidget(self.plot)
+        split.addWidget(self._plot_box)
         split.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -194,8 +192,32 @@ class RDPlotWidget(QWidget):
     def metric(self) -> str:
         return METRICS[self.metric_combo.currentText()]
 
+    def ensure_plot(self) -> None:
+        """Build the plot widget once."""
+        if self.plot is not None:
+            return
+        import pyqtgraph as pg
+
+        self.plot = pg.PlotWidget()
+        self.plot.setBackground("#1e1e22")
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.plot.setLabel("bottom", "bits per pixel")
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)
+        self.legend = self.plot.addLegend(offset=(-10, 10))
+        self._plot_box.layout().addWidget(self.plot)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self._redraw(force=True)
+        super().showEvent(event)
+
     @Slot()
-    def _redraw(self) -> None:
+    def _redraw(self, force: bool = False) -> None:
+        if self.plot is None and not (force or self.points or self.marks):
+            return
+        self.ensure_plot()
+        import pyqtgraph as pg
+
         key = self.metric()
         self.plot.clear()
         self.legend.clear()

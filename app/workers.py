@@ -118,17 +118,28 @@ class JobContext:
             self._thread.sig_partial.emit(self.job_id, payload)
 
 
+def _torch_if_loaded() -> Any:
+    """torch if it is imported, None if not, or while another thread is still importing it: a
+    partly initialised module has no `set_num_threads` yet (an RD plot's LPIPS loading torch while
+    a decode started raised AttributeError, issue 24)."""
+    torch = sys.modules.get("torch")
+    if torch is None or getattr(getattr(torch, "__spec__", None), "_initializing", False):
+        return None
+    return torch
+
+
 def _run_with_torch(fn: Callable[[JobContext], Any], ctx: JobContext) -> Any:
     """Run `fn` under torch.inference_mode (it is per thread) with a sane thread count, once torch is
     loaded. Never imports it: a job that needs torch imports it itself (a decode on ONNX Runtime and
     the classical codecs never do), so the first picture does not wait seconds for `import torch`."""
-    torch = sys.modules.get("torch")
+    torch = _torch_if_loaded()
     if torch is None:
         try:
             return fn(ctx)
         finally:
-            if "torch" in sys.modules:  # this job loaded it: the next ones get the thread count
-                sys.modules["torch"].set_num_threads(worker_thread_count())
+            loaded = _torch_if_loaded()
+            if loaded is not None:  # this job loaded it: the next ones get the thread count
+                loaded.set_num_threads(worker_thread_count())
     torch.set_num_threads(worker_thread_count())
     with torch.inference_mode():
         return fn(ctx)

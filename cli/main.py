@@ -68,6 +68,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
 def _metric_list(text: str) -> tuple[str, ...]:
     names = tuple(s.strip().lower() for s in text.split(",") if s.strip())
     bad = [n for n in names if n not in ALL_METRICS]
@@ -385,9 +395,8 @@ def image_info(opened: "OpenedFile") -> dict[str, Any]:
 
     path, data = opened.name, opened.data
     if opened.kind == "wrapped":
-        image = opened.decode()  # the original size is only known after decoding
+        w, h = opened.reader.image_size(data)  # from headers: info never decodes pixels
         inner = imageio.probe(opened.reader.stored_image(data), path)
-        h, w = image.shape[:2]
         return {"file": path, "type": "image", "format": opened.format(),
                 "codec": opened.codec, "width": w, "height": h,
                 "stored_width": inner.width, "stored_height": inner.height, "mode": inner.mode,
@@ -571,6 +580,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Progressive generative image compression: encode, "
                      "decode, inspect and measure images.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--max-pixels", type=_positive_int, metavar="N",
+                        help="refuse files announcing more than N pixels before decoding them "
+                             "(default 134217728, or GIC_MAX_PIXELS)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -662,6 +674,9 @@ def main(argv: list[str] | None = None) -> int:
         args, extra = parser.parse_known_args(argv)
         if extra and not getattr(args, "accepts_extra", False):
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        from gic.codecs import limits
+
+        limits.set_max_pixels(args.max_pixels)  # None: GIC_MAX_PIXELS or the default
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Literal, Sequence
 
+from . import limits
 from .errors import CodecError, GicError
 from .imageio import is_image_path
 
@@ -235,8 +236,11 @@ def process(task: Task, settings: Settings) -> FileResult:
 
 
 # -- the pool -----------------------------------------------------------------------------------
-def _init_worker(threads: int) -> None:
-    """Each worker gets its share of the CPUs, so N workers do not each start a full thread pool."""
+def _init_worker(threads: int, max_pixels: int | None = None) -> None:
+    """Each worker gets its share of the CPUs, so N workers do not each start a full thread pool,
+    and the parent's pixel limit (set by `gic --max-pixels`)."""
+    if max_pixels is not None:
+        limits.set_max_pixels(max_pixels)
     for var in THREAD_ENV:
         os.environ[var] = str(threads)
     if "torch" in sys.modules:
@@ -263,7 +267,8 @@ def run(plan: Plan, settings: Settings, jobs: int = 1,
         threads = max(1, (os.cpu_count() or 1) // jobs)
         # spawn: a forked child of a process that already ran torch's thread pool can deadlock.
         ctx = multiprocessing.get_context("spawn")
-        pool = cf.ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker, initargs=(threads,))
+        pool = cf.ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
+                                     initargs=(threads, limits.max_pixels()))
         try:
             futures = {pool.submit(process, t, settings): t for t in plan.tasks}
             for fut in cf.as_completed(futures):

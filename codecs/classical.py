@@ -23,7 +23,7 @@ from PIL import Image, features
 
 from .base import Codec, ProgressFn
 from .errors import CodecError
-from .imageio import to_rgb
+from .imageio import open_checked, to_rgb
 from .registry import CodecSpec, register, register_identifier
 
 try:  # registers the "JXL" format with Pillow
@@ -72,7 +72,7 @@ def decode_with_pillow(data: bytes, pillow_format: str | None, what: str) -> np.
         raise CodecError(f"cannot decode {what}: no data")
     formats = [pillow_format] if pillow_format else None
     try:
-        with Image.open(io.BytesIO(data), formats=formats) as im:
+        with open_checked(data, what, formats) as im:
             im.load()
             if im.mode != "RGB":
                 im = to_rgb(im)

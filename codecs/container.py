@@ -20,6 +20,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .errors import GicFormatError, ModelMismatchError
+from .limits import check_pixels
 
 MAGIC = b"\x89GIC\r\n\x1a\n"  # PNG-style: high bit, name, CRLF/LF and ^Z catch text-mode damage
 FORMAT_VERSION = 1
@@ -242,6 +243,7 @@ def _parse_header(buf: bytes) -> tuple[Header, int]:
         raise GicFormatError("header has a codec name or model id that is not text") from None
     header = Header(width=width, height=height, codec=codec, model_id=model_id,
                     model_hash=model_hash, num_layers=num_layers, version=version)
+    check_pixels(width, height, "the image of this .gic file", GicFormatError)  # before any ROI or decode
     return header, pos
 
 

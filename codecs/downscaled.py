@@ -21,6 +21,8 @@ from PIL import Image
 from .base import Codec, ProgressFn
 from .classical import PillowCodec, available, identify
 from .errors import CodecError
+from .imageio import open_checked
+from .limits import check_pixels
 
 MAGIC = b"DS"
 PREFIX_LEN = 4
@@ -64,11 +66,32 @@ class DownscaledCodec(Codec):
 
         return f"{probe(self.stored_image(data), self.name).format} at 1/{parse_prefix(data)[0]} size"
 
+    def image_size(self, data: bytes) -> tuple[int, int]:
+        """(width, height) that `decode` returns, from the headers alone, checked against the
+        pixel limit (a 142 KB file once announced 45000x45000 and cost 11.6 GB to find out)."""
+        factor, dw, dh = parse_prefix(data)
+        try:
+            with open_checked(self.stored_image(data), self.name) as im:
+                sw, sh = im.size  # the stored orientation: decode upsamples what Pillow decodes
+        except CodecError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - Pillow's openers raise many types on bad data
+            raise CodecError(f"cannot read the {self.name} image inside: {exc}") from None
+        w, h = sw * factor - dw, sh * factor - dh
+        if w < 1 or h < 1:
+            raise CodecError("corrupt downscaled-codec prefix")
+        check_pixels(w, h, f"the upsampled image of this {self.name} file", CodecError)
+        return w, h
+
     def decode(self, data: bytes) -> np.ndarray:
         factor, dw, dh = parse_prefix(data)
         if factor != self.factor:
             raise CodecError(f"file was downscaled by {factor}, this codec is {self.name}")
-        return _upsample(self.inner.decode(bytes(data[PREFIX_LEN:])), factor, dw, dh)
+        w, h = self.image_size(data)  # before the inner image is decoded or upsampled
+        small = self.inner.decode(self.stored_image(data))
+        if small.shape[:2] != (-(-h // factor), -(-w // factor)):
+            raise CodecError(f"{self.name} file decodes to another size than its header says")
+        return _upsample(small, factor, dw, dh)
 
 
 def parse_prefix(data: bytes) -> tuple[int, int, int]:

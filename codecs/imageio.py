@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,7 @@ from PIL import Image, ImageOps
 from .base import check_image
 from .errors import CodecError, GicError
 from .fileio import read_bytes, write_atomic
+from .limits import ENV, check_pixels, max_pixels
 from .names import IMAGE_SUFFIXES
 
 try:  # registers JPEG XL with Pillow so .jxl files open like any other
@@ -61,13 +63,38 @@ def to_rgb(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
+def open_checked(data: bytes, name: str, formats: list[str] | None = None) -> Image.Image:
+    """Image.open (header only) with gic's pixel limit in place of Pillow's own guard: a file
+    announcing more pixels than `limits.max_pixels()` is a CodecError before any pixel is decoded.
+    Pillow's exceptions pass through (callers turn them into their CodecError)."""
+    limit = max_pixels()
+    if Image.MAX_IMAGE_PIXELS != limit:  # Pillow errors above twice its limit: keep ours in force
+        Image.MAX_IMAGE_PIXELS = limit
+    with warnings.catch_warnings():  # its warning between 1x and 2x: we refuse those ourselves
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(io.BytesIO(data), formats=formats)
+        except Image.DecompressionBombError:  # over twice the limit: Pillow says so first
+            raise CodecError(f"{name} announces more than twice the pixel limit: over the limit of "
+                             f"{limit:,} (raise it with gic --max-pixels N or {ENV}=N if the file "
+                             "is trusted)") from None
+    try:
+        check_pixels(*im.size, name, CodecError)
+    except CodecError:
+        im.close()
+        raise
+    return im
+
+
 def _open(data: bytes, name: str) -> Image.Image:
     if not data:
         raise CodecError(f"{name} is empty")
     if data[:8] == b"\x89GIC\r\n\x1a\n":
         raise CodecError(f"{name} is a .gic file, not an image: decode it first (gic decode)")
     try:
-        return Image.open(io.BytesIO(data))
+        return open_checked(data, name)
+    except CodecError:
+        raise
     except Image.UnidentifiedImageError:
         raise CodecError(f"{name} is not an image file (or its format is not supported)") from None
     except Image.DecompressionBombError as exc:

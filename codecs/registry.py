@@ -86,8 +86,9 @@ def unregister(name: str) -> None:
 def register_reader(reader: Callable[[bytes], "Codec | None"]) -> None:
     """Let `gic.codecs.opening` recognise a family's own file format (not .gic, not a plain image).
 
-    The codec a reader returns decodes the bytes and also has `describe_file(data) -> str` and
-    `stored_image(data) -> bytes` (the standard image file inside), which `gic info` shows.
+    The codec a reader returns decodes the bytes and also has `describe_file(data) -> str`,
+    `stored_image(data) -> bytes` (the standard image file inside) and `image_size(data) -> (w, h)`
+    (the decoded size, from headers only), which `gic info` shows without decoding pixels.
     """
     if reader not in _READERS:
         _READERS.append(reader)

@@ -25,7 +25,7 @@ def test_attach_original_measures_every_layer_and_shows_heatmap(qtbot, window, g
     assert psnr == sorted(psnr) and psnr[-1] > psnr[0] + 3  # coarse to fine
     assert lpips[-1] < lpips[0]
     assert window.layers.table.item(3, 4).text() == f"{lpips[-1]:.4f}"
-    x, y = window.layers._curve.getData()
+    x, y = window.layers.chart_points()
     assert len(x) == 4 and np.allclose(y, lpips)
     assert window.heatmap_check.isEnabled()
     with qtbot.waitSignal(window.heatmap_runner.finished, timeout=60000) as done:

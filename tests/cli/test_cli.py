@@ -590,3 +590,20 @@ def test_bad_output_and_quality_are_reported_before_any_work(tmp_path, monkeypat
     if case != "quality":
         assert cli.main(["decode", str(SAMPLE), str(out.with_suffix(".png"))]) == 2
         assert "cannot write" in capsys.readouterr().err
+
+
+def test_info_of_a_downscaled_file_reads_headers_only_and_the_pixel_limit_is_an_option(tmp_path):
+    """Issue 24, defect 3: `gic info` on a 142 KB DS file decoded and upsampled to 45000x45000."""
+    from gic.codecs import downscaled
+    from gic.codecs.classical import JpegCodec
+
+    inner = JpegCodec()._encode(np.full((1000, 1000, 3), 128, np.uint8), 30)
+    f = tmp_path / "big.jpg-x15"
+    f.write_bytes(downscaled.MAGIC + bytes([15, 0]) + inner)  # 15000x15000 once upsampled
+    assert_one_line_error(gic("info", f), "15000x15000", "over the limit", "--max-pixels")
+    assert_one_line_error(gic("decode", f, tmp_path / "out.png"), "over the limit")
+    r = gic("--max-pixels", "300000000", "info", f, "--json")
+    assert r.returncode == 0, r.stderr
+    info = json.loads(r.stdout)
+    assert (info["width"], info["height"], info["stored_width"]) == (15000, 15000, 1000)
+    assert_one_line_error(gic("--max-pixels", "0", "info", f), "positive")
