@@ -1,7 +1,8 @@
 """MCDH: multi-context dual-hyperprior codec (after arXiv 2309.10799), the fidelity (PSNR) family.
 
 Importing this package is cheap (no torch): it only registers the spec when the weights are
-installed; torch loads when the codec is created.
+installed. The codec runs on ONNX Runtime when the export beside the weights matches them
+(`onnx_export`, `learned.runtime`), so encode and decode then never import torch; on torch otherwise.
 """
 from __future__ import annotations
 

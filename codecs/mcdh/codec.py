@@ -1,17 +1,23 @@
 """The MCDH codec: one layer, one range-coded payload per file.
 
-Encode: analysis (torch, tiled) -> gain of the chosen rate level -> both hyper-latents (rounded) ->
+Encode: analysis (tiled) -> gain of the chosen rate level -> both hyper-latents (rounded) ->
 the integer entropy-parameter path (`fixed.py`) gives each latent's mean and scale table: anchors
 first, then non-anchors from the decoded anchors -> range coding (hyper-latents under their
 factorised priors, latents grouped by scale table). Decode runs the same integer path, so it finds
 the same tables; the latents are then scaled back (inverse gain) and synthesised tile by tile with
 thread-count-independent kernels (`LearnedCodec.synthesise_image`).
 
+The float transforms (analysis with gain, hyper-analysis, inverse gain with synthesis) run on torch
+or, exported, on ONNX Runtime (`learned.runtime`, `onnx_export`): `latents` and `decode` are the
+only places that differ; the entropy-parameter path is the same integer numpy code either way, so
+a file decodes to the same latents whichever runtime wrote or reads it.
+
 Payload order: channel hyper-latent, spatial hyper-latent, anchors, non-anchors.
 """
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,8 +27,13 @@ from ..errors import GicFormatError
 from ..learned.codec import LearnedCodec
 from ..learned.entropy import GroupedDecoder, GroupedEncoder
 from . import SPEC
+from .config import Y_SUPPORT
 from .fixed import ACT, anchor_mask
-from .weights import Y_SUPPORT, LoadedMCDH, load_mcdh
+from .onnx_model import GRAPHS
+
+if TYPE_CHECKING:
+    from .onnx_model import OnnxMCDH
+    from .weights import LoadedMCDH
 
 
 def default_weights_path() -> Path:
@@ -38,13 +49,18 @@ class MCDHCodec(LearnedCodec):
     quality_range = SPEC.quality_range
     default_quality = SPEC.default_quality
     progressive = False
-    loaded: LoadedMCDH
+    onnx_graphs = GRAPHS
+    loaded: "LoadedMCDH | OnnxMCDH"
 
     @classmethod
     def default_weights(cls) -> Path:
         return default_weights_path()
 
-    def load_weights(self, path: str, device: str) -> LoadedMCDH:
+    def load_weights(self, path: str, device: str) -> "LoadedMCDH | OnnxMCDH":
+        if self.runtime == "onnx":
+            from .onnx_model import load_onnx_mcdh
+            return load_onnx_mcdh(path)
+        from .weights import load_mcdh
         return load_mcdh(path, device)
 
     # -- the shared integer path -----------------------------------------------------------------
@@ -56,19 +72,29 @@ class MCDHCodec(LearnedCodec):
 
     def latents(self, image: np.ndarray, quality: int, progress: ProgressFn | None = None):
         """(gain-scaled latent m x h x w float64, spatial hyper-latent, channel hyper-latent) (ints)."""
+        r = self.loaded.config.z_support
+        if self.runtime == "onnx":
+            L = self.loaded
+            yg = self.analyse_tiled(lambda x: L.analyse(x, quality - 1), self.to_array(image), progress)
+            zs, zc = L.hyper_analyse(yg)
+            return yg[0].astype(np.float64), self._round_z(zs[0], r), self._round_z(zc[0], r)
         import torch
         import torch.nn.functional as F
 
-        model, r = self.loaded.model, self.loaded.config.z_support
+        model = self.loaded.model
         x = self.to_tensor(image)
         x = F.pad(x, (0, -x.shape[-1] % self.factor, 0, -x.shape[-2] % self.factor), mode="replicate")
         with torch.inference_mode():
             y = self.analyse_tiled(model.analyse, x, progress)
             yg = y * model.gain(torch.tensor([quality - 1], device=y.device))
             zs, zc = model.hyper_analyse(yg)
-        zs = np.clip(np.round(zs[0].double().cpu().numpy()), -r, r).astype(np.int64)
-        zc = np.clip(np.round(zc[0].double().cpu().numpy()), -r, r).astype(np.int64)
+        zs, zc = (self._round_z(z[0].double().cpu().numpy(), r) for z in (zs, zc))
         return yg[0].double().cpu().numpy(), zs, zc
+
+    @staticmethod
+    def _round_z(z: np.ndarray, r: int) -> np.ndarray:
+        """A hyper-latent rounded (half to even, as torch) and clipped to its coded support."""
+        return np.clip(np.round(np.asarray(z, np.float64)), -r, r).astype(np.int64)
 
     def _passes(self, feat: np.ndarray, h: int, w: int, code):
         """Run both checkerboard passes; `code(which, mean, idx, sel)` returns the pass's integer
@@ -141,11 +167,16 @@ class MCDHCodec(LearnedCodec):
         return f, level, y
 
     def decode(self, data: bytes) -> np.ndarray:
+        f, level, y = self.decode_latent(data)
+        latent = (y.astype(np.float32) / np.float32(1 << ACT))[None]  # exact: |y| < 2**24
+        if self.runtime == "onnx":
+            L = self.loaded
+            return self.synthesise_image(lambda t: L.synthesise(t, level - 1), latent,
+                                         height=f.header.height, width=f.header.width)
         import torch
 
-        f, level, y = self.decode_latent(data)
         model = self.loaded.model
-        yt = torch.from_numpy(y.astype(np.float32) / np.float32(1 << ACT))[None].to(self.device)
+        yt = torch.from_numpy(latent).to(self.device)
         with torch.inference_mode():
             yt = yt * model.inv_gain(torch.tensor([level - 1], device=yt.device))
         return self.synthesise_image(model.synthesise, yt, height=f.header.height, width=f.header.width)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..learned.fixedpoint import IntNet, quantise, relu, upsample2
-from .model import MCDHConfig
+from .config import MCDHConfig
 
 ACT = 10  # fractional bits of activations (means are multiples of 1/1024)
 WGT = 12  # fractional bits of weights

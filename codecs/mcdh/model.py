@@ -17,30 +17,14 @@ means, so `fixed.py` can run them in exact integer arithmetic; training uses thi
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .config import SCALE_MIN, MCDHConfig
+
 LOG2 = math.log(2.0)
-SCALE_MIN = 0.11
-
-
-@dataclass
-class MCDHConfig:
-    n: int = 64  # transform channels
-    m: int = 96  # latent channels
-    zs: int = 64  # spatial hyper-latent channels (1/64)
-    zc: int = 32  # channel hyper-latent length (one vector per image)
-    hid: int = 128  # entropy-parameter width
-    window: int = 4  # attention window at 1/16
-    heads: int = 4
-    levels: int = 8  # rate levels (gain vectors): quality 1..levels
-    z_support: int = 24  # hyper-latents coded in [-z_support, z_support]
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def checkerboard(h: int, w: int, device=None) -> torch.Tensor:

@@ -1,4 +1,5 @@
-"""`gic train --family mcdh`: train (or resume) the MCDH codec, or export its weights.
+"""`gic train --family mcdh`: train (or resume) the MCDH codec, export its weights, or export their
+ONNX graphs (`--export-onnx`).
 
 Mounted by gic.cli through the "mcdh" spec's `trainer` field."""
 from __future__ import annotations
@@ -29,11 +30,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="start from shipped weights when --out holds no checkpoint")
     p.add_argument("--model", default="", help="JSON of architecture overrides, or 'tiny'")
     add_run_arguments(p, d, "images for periodic bpp/PSNR estimates")
+    p.add_argument("--export-onnx", metavar="WEIGHTS", help="export the ONNX graphs (analysis, hyper, "
+                   "synthesis) and tables of a shipped weight file beside it, for running without torch")
 
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import CodecError
 
+    if args.export_onnx:
+        from .onnx_export import export_onnx
+        for name, size in export_onnx(args.export_onnx).items():
+            print(f"wrote {name}: {size} bytes")
+        return 0
     if args.export:
         if not args.model_id:
             raise CodecError("--export needs --model-id NAME (the identity written into every file)")

@@ -12,13 +12,11 @@ import torch
 from ..errors import CodecError
 from ..learned.entropy import TableSet, frequency_table, scale_tables
 from ..learned.weights import WeightFile, read_weights, write_weights
+from .config import Y_SUPPORT, MCDHConfig, table_scales
 from .fixed import FixedEntropy, scale_thresholds
-from .model import MCDH, SCALE_MIN, MCDHConfig
+from .model import MCDH
 
 FAMILY = "mcdh"
-NUM_SCALES = 64
-SCALE_MAX = 64.0
-Y_SUPPORT = 200  # latent residuals coded in [-Y_SUPPORT, Y_SUPPORT]
 TABLE_TOTAL = 1 << 20  # frequencies sum to this: a fine floor for the wide tails
 
 
@@ -34,10 +32,6 @@ class LoadedMCDH:
     zs_tables: TableSet
     zc_tables: TableSet
     info: dict
-
-
-def table_scales() -> np.ndarray:
-    return np.geomspace(SCALE_MIN, SCALE_MAX, NUM_SCALES)
 
 
 def coding_tables(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -14,7 +14,8 @@ Variants (each removes one idea of the paper, everything else identical):
 
 Rate is the model's own estimate (the trained likelihoods of rounded latents, no entropy coder) and
 PSNR is of the rounded-latent reconstruction, at every rate level, on `--eval-images` Kodak images;
-`bd_rate_vs_full` compares each variant's curve with `full`'s. This is a small-budget study (CPU):
+`bd_rate_vs_full` compares each variant's curve with `full`'s; `_crop128` the same on the images'
+central 128 x 128 crops, the training crop size. This is a small-budget study (CPU):
 it ranks ideas at equal compute, it does not measure the shipped model.
 """
 from __future__ import annotations
@@ -83,14 +84,18 @@ class AblationTrainer(MCDHTrainer):
 
 
 @torch.no_grad()
-def evaluate(net: M.MCDH, files: list[Path]) -> list[dict]:
-    """Estimated bpp (rounded latents under the model's priors) and PSNR per rate level."""
+def evaluate(net: M.MCDH, files: list[Path], crop: int = 0) -> list[dict]:
+    """Estimated bpp (rounded latents under the model's priors) and PSNR per rate level, on whole
+    images or on their central crop x crop pixels."""
     net.eval()
     rows = []
     imgs = []
     for f in files:
         with Image.open(f) as im:
             a = np.asarray(im.convert("RGB"))
+        if crop:
+            h, w = a.shape[:2]
+            a = a[(h - crop) // 2:(h + crop) // 2, (w - crop) // 2:(w + crop) // 2]
         imgs.append(torch.from_numpy(a.copy()).permute(2, 0, 1)[None].float().div(255))
     for lv in range(net.cfg.levels):
         bpp, psnr = [], []
@@ -146,16 +151,19 @@ def main(argv=None) -> int:
         trainer.run(progress=False)
         params = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
         result["variants"][v] = {"params": params, "train_s": round(time.time() - t0, 1),
-                                 "rd": evaluate(trainer.model, files)}
+                                 "rd": evaluate(trainer.model, files),
+                                 "rd_crop128": evaluate(trainer.model, files, 128)}
         out_path.write_text(json.dumps(result, indent=1) + "\n")
     base = result["variants"].get("full")
     if base:
         for v, r in result["variants"].items():
-            try:
-                r["bd_rate_vs_full"] = round(bd_rate([p["bpp"] for p in base["rd"]], [p["psnr"] for p in base["rd"]],
-                                                     [p["bpp"] for p in r["rd"]], [p["psnr"] for p in r["rd"]]), 2)
-            except Exception as exc:  # noqa: BLE001 - no overlap of the curves: say so
-                r["bd_rate_vs_full"] = f"n/a ({exc})"
+            for key, label in (("rd", "bd_rate_vs_full"), ("rd_crop128", "bd_rate_vs_full_crop128")):
+                a, t = base[key], r[key]
+                try:
+                    r[label] = round(bd_rate([p["bpp"] for p in a], [p["psnr"] for p in a],
+                                             [p["bpp"] for p in t], [p["psnr"] for p in t]), 2)
+                except Exception as exc:  # noqa: BLE001 - no overlap of the curves: say so
+                    r[label] = f"n/a ({exc})"
     out_path.write_text(json.dumps(result, indent=1) + "\n")
     return 0
 

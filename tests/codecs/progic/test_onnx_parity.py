@@ -89,16 +89,6 @@ needs_bundled = pytest.mark.skipif(not WEIGHTS.is_file(), reason="no bundled Pro
 
 
 @needs_bundled
-def test_the_shipped_export_matches_the_shipped_weights():
-    """Shipping new weights without re-exporting would silently decode on torch: fail here instead."""
-    assert runtime.onnx_unavailable(WEIGHTS, GRAPHS) is None, (
-        "re-export: gic train --family progic --export-onnx resources/models/progic-small.pt")
-    from gic.codecs import registry
-
-    assert registry.create("progic").runtime == "onnx"  # the default where the export is present
-
-
-@needs_bundled
 @pytest.mark.slow
 def test_bundled_synthesis_matches_torch_on_every_depth_map_size_and_tiling():
     ref, ort = codecs()
