@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
-MAX_WHEEL_BYTES = 20 * 2**20  # today ~14 MB: the model (5.0 MB) and its ONNX export (5.2 MB), LPIPS (4.9 MB), the sample
+MAX_WHEEL_BYTES = 28 * 2**20  # today 24.2 MB: ProGIC (5.0 MB) + its ONNX export (5.2 MB), MCDH (3.8 MB) + ONNX and sidecar (3.7 MB), UIGC (3.0 MB), LPIPS (4.9 MB), the sample
 REQUIRED = [
     "gic/cli/main.py", "gic/cli/thumbnail.py", "gic/codecs/base.py", "gic/codecs/metrics/convert.py",
     "gic/resources/models/progic-small.pt", "gic/resources/weights/lpips_alex_v0.1.pt",
