@@ -154,7 +154,8 @@ def decode_job(ctx: Ctx, data: bytes, device: str = "cpu", codec: str | None = N
     ctx.check()
     n = 0
     partial = bool(info.partial) if info is not None else False
-    for preview in dec.decode_progressive(data):
+    # the codec reports progress per step (tile, pass, layer) and stops at its next step on a cancel
+    for preview in dec.decode_progressive(data, progress=ctx.progress):
         ctx.check()
         if info is None:  # a single-layer format: describe it once the image size is known
             h, w = preview.image.shape[:2]
@@ -164,7 +165,6 @@ def decode_job(ctx: Ctx, data: bytes, device: str = "cpu", codec: str | None = N
         n += 1
         partial = partial or preview.partial
         ctx.emit(preview)
-        ctx.progress(preview.layer / max(1, preview.num_layers))
     split = None
     if roi is not None and n:
         ctx.check()

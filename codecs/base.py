@@ -17,6 +17,21 @@ class Cancelled(Exception):
     """Raised inside a codec when its progress callback asked to stop."""
 
 
+def report(progress: ProgressFn | None, fraction: float) -> None:
+    """Tell `progress` that `fraction` of the work is done; raise Cancelled when it asks to stop
+    (why one helper: every step boundary of every codec both reports and honours the cancel)."""
+    if progress is not None and progress(fraction):
+        raise Cancelled()
+
+
+def part(progress: ProgressFn | None, start: float, end: float) -> ProgressFn | None:
+    """A callback for one step of a longer job: its 0..1 maps onto `start`..`end` of `progress`
+    (None stays None, so steps need not test for it)."""
+    if progress is None:
+        return None
+    return lambda f: progress(start + (end - start) * f)
+
+
 @dataclass(frozen=True)
 class Preview:
     """One step of a progressive decode: the image after `layer` of `num_layers` layers."""
@@ -76,8 +91,12 @@ class Codec(ABC):
         """Encode a validated image at an integer quality inside quality_range."""
 
     @abstractmethod
-    def decode(self, data: bytes) -> np.ndarray:
-        """Decode bytes written by this codec to an HxWx3 uint8 array."""
+    def decode(self, data: bytes, *, progress: ProgressFn | None = None) -> np.ndarray:
+        """Decode bytes written by this codec to an HxWx3 uint8 array.
+
+        `progress(f)` (optional) hears the fraction done, reaching 1.0 at the end; returning True
+        asks to stop, and the codec raises Cancelled at its next step boundary (a codec whose
+        decode is one library call reports only the end)."""
 
     # -- shared behaviour ---------------------------------------------------------------------
     def encode(self, image: np.ndarray, quality: int | None = None, *, bpp: float | None = None,
@@ -156,9 +175,11 @@ class Codec(ABC):
             progress(1.0)
         return tried[best], best
 
-    def decode_progressive(self, data: bytes) -> Iterator[Preview]:
-        """Yield previews coarse to fine; non-progressive codecs yield the final image once."""
-        image = self.decode(data)
+    def decode_progressive(self, data: bytes, *, progress: ProgressFn | None = None) -> Iterator[Preview]:
+        """Yield previews coarse to fine; non-progressive codecs yield the final image once.
+
+        `progress` as for `decode`, over every preview together (1.0 once the last is made)."""
+        image = self.decode(data, progress=progress)
         yield Preview(layer=1, num_layers=1, image=image, bits=len(data) * 8)
 
     def __repr__(self) -> str:

@@ -58,8 +58,11 @@ class PillowCodec(Codec):
             progress(1.0)
         return buf.getvalue()
 
-    def decode(self, data: bytes) -> np.ndarray:
-        return decode_with_pillow(data, self.pillow_format, self.name)
+    def decode(self, data: bytes, *, progress: ProgressFn | None = None) -> np.ndarray:
+        image = decode_with_pillow(data, self.pillow_format, self.name)  # one library call
+        if progress is not None:
+            progress(1.0)
+        return image
 
 
 def decode_with_pillow(data: bytes, pillow_format: str | None, what: str) -> np.ndarray:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from .base import Codec, ProgressFn
+from .base import Codec, ProgressFn, part, report
 from .classical import PillowCodec, available, identify
 from .errors import CodecError
 from .imageio import open_checked
@@ -83,15 +83,21 @@ class DownscaledCodec(Codec):
         check_pixels(w, h, f"the upsampled image of this {self.name} file", CodecError)
         return w, h
 
-    def decode(self, data: bytes) -> np.ndarray:
+    def decode(self, data: bytes, *, progress: ProgressFn | None = None) -> np.ndarray:
+        """Progress: the inner decode is the first half, the upsampling the second (a coarse split:
+        each is one library call, so a cancel takes effect between them)."""
         factor, dw, dh = parse_prefix(data)
         if factor != self.factor:
             raise CodecError(f"file was downscaled by {factor}, this codec is {self.name}")
         w, h = self.image_size(data)  # before the inner image is decoded or upsampled
-        small = self.inner.decode(self.stored_image(data))
+        small = self.inner.decode(self.stored_image(data), progress=part(progress, 0.0, 0.5))
         if small.shape[:2] != (-(-h // factor), -(-w // factor)):
             raise CodecError(f"{self.name} file decodes to another size than its header says")
-        return _upsample(small, factor, dw, dh)
+        report(progress, 0.5)
+        image = _upsample(small, factor, dw, dh)
+        if progress is not None:
+            progress(1.0)
+        return image
 
 
 def parse_prefix(data: bytes) -> tuple[int, int, int]:

@@ -99,6 +99,18 @@ def test_the_viewer_model_never_imports_qt_or_the_window(path):
     assert not bad, f"{module_name(path)} imports {bad}"
 
 
+#: Why a bound on the viewer's modules: one that grows past it holds several concerns (the window
+#: reached 1,043 lines and ~85 methods before it was split into one mixin per concern, #20); a new
+#: concern gets a module of its own instead of another screenful in an old one.
+APP_MAX_LINES = 450
+
+
+@pytest.mark.parametrize("path", sources(REPO / "app"), ids=lambda p: str(p.relative_to(REPO)))
+def test_viewer_modules_stay_small(path):
+    lines = len(path.read_text().splitlines())
+    assert lines <= APP_MAX_LINES, f"{path.relative_to(REPO)}: {lines} lines > {APP_MAX_LINES}; split it by concern"
+
+
 def test_the_checker_sees_relative_family_imports(tmp_path):
     """The rule cannot pass vacuously: a relative import of a family is resolved and caught."""
     probe = REPO / "codecs" / "learned" / "codec.py"

@@ -10,6 +10,8 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+from ..base import ProgressFn
+
 
 class Tokenizer(ABC):
     """Image <-> token grids (stage s of S, each an h x w grid of indices in [0, vocab(s)))."""
@@ -22,8 +24,10 @@ class Tokenizer(ABC):
         """S x h x w int64 token indices of an HxWx3 uint8 image."""
 
     @abstractmethod
-    def detokenize(self, tokens: np.ndarray, depth: np.ndarray, height: int, width: int) -> np.ndarray:
-        """The HxWx3 uint8 image of token grids (S x h x w) using `depth[y, x]` stages per position."""
+    def detokenize(self, tokens: np.ndarray, depth: np.ndarray, height: int, width: int, *,
+                   progress: ProgressFn | None = None) -> np.ndarray:
+        """The HxWx3 uint8 image of token grids (S x h x w) using `depth[y, x]` stages per position
+        (`progress` as for `Codec.decode`: a large image renders in tiles, a cancel stops between)."""
 
     @abstractmethod
     def vocab(self, stage: int) -> int:

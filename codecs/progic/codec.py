@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
-from ..base import Cancelled, Preview, ProgressFn, RegionCodec, check_image
+from ..base import Cancelled, Preview, ProgressFn, RegionCodec, check_image, part, report
 from ..container import GicFile
 from ..errors import CodecError, GicFormatError
 from ..learned.codec import LearnedCodec
@@ -118,10 +118,11 @@ class ProGICCodec(LearnedCodec, RegionCodec, Tokenizer):
     def tokenize(self, image: np.ndarray) -> np.ndarray:
         return self._indices(image)
 
-    def detokenize(self, tokens: np.ndarray, depth: np.ndarray, height: int, width: int) -> np.ndarray:
+    def detokenize(self, tokens: np.ndarray, depth: np.ndarray, height: int, width: int, *,
+                   progress: ProgressFn | None = None) -> np.ndarray:
         idx = np.zeros((self.stages,) + depth.shape, dtype=np.int64)
         idx[:len(tokens)] = tokens
-        return self._synthesise(idx, np.minimum(depth, len(tokens)), height, width)
+        return self._synthesise(idx, np.minimum(depth, len(tokens)), height, width, progress)
 
     def vocab(self, stage: int) -> int:
         return int(self.loaded.tables[stage - 1].shape[-1])
@@ -189,7 +190,9 @@ class ProGICCodec(LearnedCodec, RegionCodec, Tokenizer):
         return self.synthesise_image(self.loaded.model.synthesise, t_idx, t_depth,
                                      height=height, width=width, progress=progress)
 
-    def decode_progressive(self, data: bytes) -> Iterator[Preview]:
+    def decode_progressive(self, data: bytes, *, progress: ProgressFn | None = None) -> Iterator[Preview]:
+        """Each layer's preview; `progress` moves per synthesis tile of each layer (entropy decoding
+        of all layers together is ~15 ms) and a cancel stops after the tile in hand."""
         f, depth = self._open(data)
         if not f.layers:
             raise GicFormatError("file holds no complete layer to decode")
@@ -197,7 +200,8 @@ class ProGICCodec(LearnedCodec, RegionCodec, Tokenizer):
         n = len(f.layers)
         for k in range(1, n + 1):
             self._decode_layer(f, depth, idx, k)
-            image = self._render(idx, np.minimum(depth, k), f)
+            report(progress, (k - 1) / n)
+            image = self._render(idx, np.minimum(depth, k), f, part(progress, (k - 1) / n, k / n))
             yield Preview(layer=k, num_layers=f.header.num_layers, image=image,
                           bits=8 * f.layer_offsets[k - 1], partial=f.partial)
 

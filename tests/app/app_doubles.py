@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from gic.codecs import container
-from gic.codecs.base import Cancelled, Preview, RegionCodec
+from gic.codecs.base import Cancelled, Preview, RegionCodec, report
 from gic.codecs.errors import GicFormatError
 
 TEST_CODEC = "testprog"
@@ -60,7 +60,7 @@ class JpegLadderCodec(RegionCodec):
         return container.pack(header, layers, params={"background": bg}, roi=roi,
                               metadata={"encoder": "test"})
 
-    def decode_progressive(self, data: bytes):
+    def decode_progressive(self, data: bytes, *, progress=None):
         f = container.unpack(data)
         if f.header.codec != self.name:
             raise GicFormatError(f"not a {self.name} file")
@@ -77,12 +77,13 @@ class JpegLadderCodec(RegionCodec):
             if k <= bg:
                 base = img
             JpegLadderCodec.decoded_layers.append(k)
+            report(progress, k / len(f.layers))
             yield Preview(layer=k, num_layers=f.header.num_layers, image=img,
                           bits=8 * f.layer_offsets[k - 1], partial=f.partial)
 
-    def decode(self, data: bytes) -> np.ndarray:
+    def decode(self, data: bytes, *, progress=None) -> np.ndarray:
         last = None
-        for p in self.decode_progressive(data):
+        for p in self.decode_progressive(data, progress=progress):
             last = p.image
         return last
 

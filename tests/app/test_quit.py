@@ -39,7 +39,7 @@ def test_quit_prompt_save_writes_the_file_then_quits(qtbot, window, image_png, m
                                                    monkeypatch):
     encode_and_wait(qtbot, window, image_png)
     out = tmp_path / "kept.gic"
-    monkeypatch.setattr("gic.app.main_window.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
+    monkeypatch.setattr("gic.app.file_actions.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
     message_boxes.answer = QMessageBox.StandardButton.Save
     window.close()
     assert out.read_bytes() == window.doc.data
@@ -49,7 +49,7 @@ def test_quit_prompt_save_writes_the_file_then_quits(qtbot, window, image_png, m
 def test_quit_prompt_save_then_cancelled_file_dialog_stays_open(qtbot, window, image_png, message_boxes,
                                                                 monkeypatch):
     encode_and_wait(qtbot, window, image_png)
-    monkeypatch.setattr("gic.app.main_window.QFileDialog.getSaveFileName", lambda *a, **k: ("", ""))
+    monkeypatch.setattr("gic.app.file_actions.QFileDialog.getSaveFileName", lambda *a, **k: ("", ""))
     message_boxes.answer = QMessageBox.StandardButton.Save
     window.close()
     assert window.isVisible() and window.unsaved_result()

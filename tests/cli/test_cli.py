@@ -214,7 +214,7 @@ class SplitReportingCodec(RegionCodec):
     def _encode_region(self, image, quality, roi, background_quality, *, progress=None) -> bytes:
         raise NotImplementedError
 
-    def decode(self, data: bytes) -> np.ndarray:
+    def decode(self, data: bytes, *, progress=None) -> np.ndarray:
         raise NotImplementedError
 
     def roi_bits(self, data: bytes):
