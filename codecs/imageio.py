@@ -205,7 +205,9 @@ def encode_png(image: np.ndarray) -> bytes:
     """Lossless PNG bytes of an RGB uint8 image (no metadata)."""
     image = check_image(image)
     buf = io.BytesIO()
-    Image.fromarray(image, "RGB").save(buf, "PNG", compress_level=6)
+    # zlib level 4, not 6: measured on decoded kodim23 (768x512), 0.11 s vs 0.5 s on a loaded core
+    # for a file 0.25% larger (a third of a cold `gic decode` was level 6's longer match search)
+    Image.fromarray(image, "RGB").save(buf, "PNG", compress_level=4)
     return buf.getvalue()
 
 

@@ -278,6 +278,17 @@ class TableSet:
         return self._models[k]
 
 
+def table_groups(idx: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """(table index, its positions in the flat `idx`) for each index present, both ascending: the
+    order of GroupedEncoder's chunks. One stable sort instead of a pass over idx per table (and
+    no np.unique, whose first call imports numpy.ma: 20 ms of a cold decode)."""
+    order = np.argsort(idx, kind="stable")
+    ranked = idx[order]
+    cuts = np.flatnonzero(ranked[1:] != ranked[:-1]) + 1
+    starts, ends = np.r_[0, cuts], np.r_[cuts, len(ranked)]
+    return [(int(ranked[a]), order[a:b]) for a, b in zip(starts, ends)] if len(ranked) else []
+
+
 class GroupedEncoder:
     """Range-codes chunks of symbols, symbol i of a chunk under table idx[i] of a TableSet, in the
     order (table index ascending, then position): the decoder knows every index of a chunk before
@@ -292,9 +303,9 @@ class GroupedEncoder:
         idx = np.asarray(idx, dtype=np.int64).ravel()
         if symbols.size and (symbols.min() < 0 or symbols.max() >= tables.size):
             raise ValueError("symbol outside its tables' range")
-        for k in np.unique(idx):
-            part = np.ascontiguousarray(symbols[idx == k])
-            self._enc.encode(part, tables.model(int(k)))
+        for k, where in table_groups(idx):
+            part = np.ascontiguousarray(symbols[where])
+            self._enc.encode(part, tables.model(k))
             self._symbols.append(part)
 
     def finish(self) -> bytes:
@@ -319,10 +330,9 @@ class GroupedDecoder:
         """Symbols shaped like idx, symbol i under table idx[i]."""
         flat_idx = np.asarray(idx, dtype=np.int64).ravel()
         out = np.zeros(flat_idx.shape, dtype=np.int64)
-        for k in np.unique(flat_idx):
-            where = flat_idx == k
+        for k, where in table_groups(flat_idx):
             try:
-                part = np.asarray(self._dec.decode(tables.model(int(k)), int(where.sum())), dtype=np.int64)
+                part = np.asarray(self._dec.decode(tables.model(k), len(where)), dtype=np.int64)
             except Exception as exc:  # noqa: BLE001 - constriction's plain exceptions on garbage
                 raise GicFormatError(f"{self.what} could not be decoded ({exc})") from None
             out[where] = part

@@ -48,20 +48,61 @@ class IntNet:
         return self.clamp(shift(x.astype(np.float64) @ w.T + b, self.wgt))
 
     def conv(self, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """'Same' zero-padded stride-1 convolution: x (C x H x W) int64, w (O x C x k x k)."""
+        """'Same' zero-padded stride-1 convolution: x (C x H x W) int64, w (O x C x k x k).
+
+        Taps whose weights are all zero (a masked kernel's) are skipped: their terms are zero, so
+        the exact integer sums are the same; a 1x1 kernel is a plain matrix product."""
         o, c, k, _ = w.shape
         _, h, wd = x.shape
+        if k == 1:
+            return self.pointwise(x, w, b)
         p = k // 2
+        taps = _taps(w)
         xp = np.pad(x.astype(np.float64), ((0, 0), (p, p), (p, p)))
-        wm = w.reshape(o, c * k * k)
+        wm = w[:, :, taps[:, 0], taps[:, 1]].reshape(o, c * len(taps))
         out = np.empty((o, h * wd), dtype=np.int64)
         rows = max(1, CHUNK // max(1, wd))
         for r0 in range(0, h, rows):
             r1 = min(h, r0 + rows)
-            cols = np.stack([xp[:, r0 + dy: r1 + dy, dx: dx + wd] for dy in range(k) for dx in range(k)], 1)
-            cols = cols.reshape(c * k * k, (r1 - r0) * wd)
+            cols = np.stack([xp[:, r0 + dy: r1 + dy, dx: dx + wd] for dy, dx in taps], 1)
+            cols = cols.reshape(c * len(taps), (r1 - r0) * wd)
             out[:, r0 * wd: r1 * wd] = self.clamp(shift(wm @ cols + b[:, None], self.wgt))
         return out.reshape(o, h, wd)
+
+    def conv_at(self, x: np.ndarray, w: np.ndarray, b: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """`conv` evaluated only where the H x W bool mask `at` is true: O x N, positions in
+        row-major order (as `out[:, at]`), the same integers at a fraction of the work when only
+        some outputs are needed (a checkerboard pass)."""
+        o, c, k, _ = w.shape
+        ys, xs = np.nonzero(at)
+        if k == 1:
+            return self.pointwise(x[:, ys, xs], w, b)
+        p = k // 2
+        taps = _taps(w)
+        xp = np.pad(x.astype(np.float64), ((0, 0), (p, p), (p, p)))
+        wm = w[:, :, taps[:, 0], taps[:, 1]].reshape(o, c * len(taps))
+        out = np.empty((o, len(ys)), dtype=np.int64)
+        for n0 in range(0, len(ys), CHUNK):
+            y, xx = ys[n0: n0 + CHUNK], xs[n0: n0 + CHUNK]
+            cols = xp[:, y[None] + taps[:, :1], xx[None] + taps[:, 1:]]  # C x taps x n
+            out[:, n0: n0 + len(y)] = self.clamp(shift(wm @ cols.reshape(c * len(taps), -1) + b[:, None], self.wgt))
+        return out
+
+    def pointwise(self, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """A 1x1 convolution of x (C x ...) int64 with w (O x C x 1 x 1): O x ... ."""
+        o, c = w.shape[:2]
+        flat = x.reshape(c, -1).astype(np.float64)
+        out = np.empty((o, flat.shape[1]), dtype=np.int64)
+        for n0 in range(0, flat.shape[1], CHUNK):
+            part = flat[:, n0: n0 + CHUNK]
+            out[:, n0: n0 + part.shape[1]] = self.clamp(shift(w.reshape(o, c) @ part + b[:, None], self.wgt))
+        return out.reshape((o,) + x.shape[1:])
+
+
+def _taps(w: np.ndarray) -> np.ndarray:
+    """(dy, dx) offsets into the padded input of the kernel taps with a non-zero weight (T x 2)."""
+    taps = np.argwhere(np.any(w != 0, axis=(0, 1)))
+    return taps if len(taps) else np.zeros((1, 2), dtype=np.int64)  # all-zero kernel: bias only
 
 
 def relu(x: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ import numpy as np
 from ..base import ProgressFn, part, report
 from ..container import GicFile
 from ..errors import GicFormatError
+from ..learned.blas import one_blas_thread
 from ..learned.codec import LearnedCodec
 from ..learned.entropy import GroupedDecoder, GroupedEncoder
 from . import SPEC
@@ -103,20 +104,29 @@ class MCDHCodec(LearnedCodec):
         """A hyper-latent rounded (half to even, as torch) and clipped to its coded support."""
         return np.clip(np.round(np.asarray(z, np.float64)), -r, r).astype(np.int64)
 
-    def _passes(self, feat: np.ndarray, h: int, w: int, code, done: Callable[[int], None] | None = None):
-        """Run both checkerboard passes; `code(which, mean, idx, sel)` returns the pass's integer
-        residuals (m x h x w; only `sel` used), `done(which)` runs after each pass. Returns the
-        decoded latent at ACT bits."""
+    def _passes(self, zs: np.ndarray, zc: np.ndarray, h: int, w: int, code,
+                done: Callable[[int], None] | None = None):
+        """Run both checkerboard passes; `code(mean, idx, sel)` gets the pass's means and table
+        indices at its positions only (m x N, N = sel.sum(), row-major as `[:, sel]`) and returns
+        their integer residuals (m x N); `done(step)` runs after the hyper-decoder (step 0) and
+        after each pass (steps 1, 2). Returns the decoded latent at ACT bits.
+
+        Only the positions a pass codes are computed (its 1x1 layers, and the context conv at the
+        non-anchors): the same integers as the whole maps of `coding_tables`, at half the work;
+        on one BLAS thread (`learned.blas`: faster for products this small)."""
         fx = self.loaded.fixed
         anchors = anchor_mask(h, w)
         y = np.zeros((self.loaded.config.m, h, w), np.int64)
-        for which, sel in ((0, anchors), (1, ~anchors)):
-            f = feat if which == 0 else feat + fx.context(y, anchors)
-            mean, idx = fx.params(f, which)
-            s = code(mean, idx, sel)
-            y[:, sel] = ((s << ACT) + mean)[:, sel]
+        with one_blas_thread():
+            feat = fx.hyper(zs, zc, h, w)
             if done is not None:
-                done(which)
+                done(0)
+            for which, sel in ((0, anchors), (1, ~anchors)):
+                f = feat[:, sel] if which == 0 else feat[:, sel] + fx.context(y, anchors, at=sel)
+                mean, idx = fx.params(f, which)
+                y[:, sel] = (code(mean, idx, sel) << ACT) + mean
+                if done is not None:
+                    done(which + 1)
         return y
 
     def coding_tables(self, zs: np.ndarray, zc: np.ndarray, y_fixed: np.ndarray) -> list[np.ndarray]:
@@ -139,10 +149,10 @@ class MCDHCodec(LearnedCodec):
         enc.encode(zs + r, self._zs_index(zs.shape), L.zs_tables)
 
         def code(mean, idx, sel):
-            s = np.clip(np.round(yg - mean / float(1 << ACT)), -Y_SUPPORT, Y_SUPPORT).astype(np.int64)
-            enc.encode(s[:, sel] + Y_SUPPORT, idx[:, sel], L.y_tables)
+            s = np.clip(np.round(yg[:, sel] - mean / float(1 << ACT)), -Y_SUPPORT, Y_SUPPORT).astype(np.int64)
+            enc.encode(s + Y_SUPPORT, idx, L.y_tables)
             return s
-        self._passes(L.fixed.hyper(zs, zc, h, w), h, w, code)
+        self._passes(zs, zc, h, w, code)
         return self.pack(image.shape, [enc.finish()], {"level": int(quality)})
 
     # -- decoding ----------------------------------------------------------------------------
@@ -170,12 +180,8 @@ class MCDHCodec(LearnedCodec):
         zs = dec.decode(self._zs_index(zshape), L.zs_tables) - r
 
         def code(mean, idx, sel):
-            s = np.zeros(mean.shape, np.int64)
-            s[:, sel] = dec.decode(idx[:, sel], L.y_tables) - Y_SUPPORT
-            return s
-        feat = L.fixed.hyper(zs, zc, h, w)
-        report(progress, STEP_SHARES[0])
-        y = self._passes(feat, h, w, code, lambda which: report(progress, STEP_SHARES[which + 1]))
+            return dec.decode(idx, L.y_tables) - Y_SUPPORT
+        y = self._passes(zs, zc, h, w, code, lambda step: report(progress, STEP_SHARES[step]))
         dec.finish()
         return f, level, y
 

@@ -64,21 +64,23 @@ class FixedEntropy:
         ch = n.linear(relu(n.linear(zc.astype(np.int64) << ACT, *self.hc1)), *self.hc2)
         return hs + ch[:, None, None]
 
-    def context(self, y_anchor: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+    def context(self, y_anchor: np.ndarray, anchors: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
         """Local + global context (hid x h x w) from the decoded anchors (m x h x w, ACT bits,
-        zero at non-anchors)."""
+        zero at non-anchors); with the h x w bool mask `at`, only there (hid x N, as `[:, at]`)."""
         n = self.net
-        local = n.conv(y_anchor, *self.ctx)
+        local = n.conv(y_anchor, *self.ctx) if at is None else n.conv_at(y_anchor, *self.ctx, at)
         count = max(1, int(anchors.sum()))
         stats = np.concatenate([np.floor_divide(y_anchor.sum((1, 2)), count),
                                 np.floor_divide(np.abs(y_anchor).sum((1, 2)), count)])
-        return local + n.linear(stats, *self.glob)[:, None, None]
+        glob = n.linear(stats, *self.glob)
+        return local + (glob[:, None] if at is not None else glob[:, None, None])
 
     def params(self, feat: np.ndarray, which: int) -> tuple[np.ndarray, np.ndarray]:
-        """(mean, scale-table index), each m x h x w, for pass `which` (0 anchors, 1 the rest)."""
+        """(mean, scale-table index), each m x ..., for pass `which` (0 anchors, 1 the rest) from
+        features hid x ... (a whole map, or only the positions a pass codes: the layers are 1x1)."""
         n = self.net
-        e = relu(feat + self.pass_bias[which][:, None, None])
-        out = n.conv(relu(n.conv(e, *self.e1)), *self.e2)
+        e = relu(feat + self.pass_bias[which].reshape((-1,) + (1,) * (feat.ndim - 1)))
+        out = n.pointwise(relu(n.pointwise(e, *self.e1)), *self.e2)
         m = self.cfg.m
         mean, log_scale = out[:m], out[m:]
         idx = np.minimum(np.searchsorted(self.thresholds, log_scale, side="left"), len(self.thresholds) - 1)

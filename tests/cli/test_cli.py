@@ -607,3 +607,11 @@ def test_info_of_a_downscaled_file_reads_headers_only_and_the_pixel_limit_is_an_
     info = json.loads(r.stdout)
     assert (info["width"], info["height"], info["stored_width"]) == (15000, 15000, 1000)
     assert_one_line_error(gic("--max-pixels", "0", "info", f), "positive")
+
+
+def test_version_is_printed_to_stdout_and_exits_zero():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "gic.cli.main", "--version"], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.startswith("gic ") and not r.stderr

@@ -116,3 +116,12 @@ def test_byte_aligned_empty_payload_round_trips():
     enc = TableEncoder(checksum=False, byte_aligned=True)
     assert enc.finish() == b""
     TableDecoder(b"", checksum=False, byte_aligned=True).finish()
+
+
+def test_table_groups_are_ascending_tables_then_positions():
+    from gic.codecs.learned.entropy import table_groups
+
+    idx = np.array([3, 1, 3, 0, 1, 3])
+    got = [(k, list(p)) for k, p in table_groups(idx)]
+    assert got == [(0, [3]), (1, [1, 4]), (3, [0, 2, 5])]
+    assert table_groups(np.zeros(0, np.int64)) == []

@@ -61,3 +61,17 @@ def test_coding_tables_are_golden():
     digest = hashlib.sha256(b"".join(np.ascontiguousarray(a, "<i8").tobytes()
                                      for a in (mean0, idx0, mean1, idx1))).hexdigest()
     assert digest == GOLDEN
+
+
+def test_partial_passes_give_the_whole_maps_integers_at_their_positions():
+    # the codec computes each pass only where it codes (conv_at, 1x1 layers on N positions)
+    _, fx, zs, zc, y, h, w = _setup()
+    a = anchor_mask(h, w)
+    feat = fx.hyper(zs, zc, h, w)
+    y_fixed = np.where(a, np.round(y * (1 << ACT)).astype(np.int64), 0)
+    full = feat + fx.context(y_fixed, a)
+    part = feat[:, ~a] + fx.context(y_fixed, a, at=~a)
+    assert np.array_equal(part, full[:, ~a])
+    for which, sel, f in ((0, a, feat), (1, ~a, full)):
+        for whole, some in zip(fx.params(f, which), fx.params(f[:, sel], which)):
+            assert np.array_equal(some, whole[:, sel])
