@@ -37,19 +37,23 @@ class TrainConfig(BaseTrainConfig):
     train_only: str = ""  # "decoder": freeze encoder and codebooks, so bitstreams stay identical
     roi_fraction: float = 0.2  # share of samples trained with a random two-level depth map
     full_depth_fraction: float = 0.15  # share of samples forced to all stages
+    max_depth: int = 0  # > 0: train only depths 1..max_depth (a decoder specialised for few stages)
     model: dict = field(default_factory=dict)  # ModelConfig overrides
 
 
 def sample_depth(batch: int, h: int, w: int, stages: int, cfg: TrainConfig,
                  gen: torch.Generator) -> torch.Tensor:
     """Per-position number of stages: quantiser dropout (uniform prefix per sample), some
-    samples at full depth, some with an ROI-like rectangle deeper than its surroundings."""
+    samples at full depth, some with an ROI-like rectangle deeper than its surroundings; with
+    `cfg.max_depth`, never deeper than it (a decoder specialised for the first stages)."""
+    if cfg.max_depth:
+        stages = min(stages, cfg.max_depth)
     depth = torch.randint(1, stages + 1, (batch, 1, 1), generator=gen).expand(batch, h, w).clone()
     u = torch.rand(batch, generator=gen)
     for i in range(batch):
         if u[i] < cfg.full_depth_fraction:
             depth[i] = stages
-        elif u[i] < cfg.full_depth_fraction + cfg.roi_fraction:
+        elif stages > 1 and u[i] < cfg.full_depth_fraction + cfg.roi_fraction:
             lo = int(torch.randint(1, stages, (1,), generator=gen))
             hi = int(torch.randint(lo + 1, stages + 1, (1,), generator=gen))
             y0, x0 = (int(torch.randint(0, h, (1,), generator=gen)), int(torch.randint(0, w, (1,), generator=gen)))

@@ -40,6 +40,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="'decoder': freeze encoder and codebooks, so files and rates stay identical")
     p.add_argument("--full-depth-fraction", type=float, default=d.full_depth_fraction,
                    help="share of samples trained with all stages (the rest: random prefixes and ROI maps)")
+    p.add_argument("--max-depth", type=int, default=d.max_depth,
+                   help="train only depths 1..N (0: all); e.g. 1 with --train-only decoder")
     p.add_argument("--eval-dir", default="", help="folder of images for periodic LPIPS checks")
     p.add_argument("--eval-every", type=int, default=d.eval_every)
     p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every)
@@ -79,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
         raise CodecError("--data FOLDER is required to train")
     if args.crop % 16:
         raise CodecError("--crop must be a multiple of 16")
+    if args.max_depth < 0:
+        raise CodecError("--max-depth must be 0 (all) or a number of stages")
     if not 0.0 <= args.full_depth_fraction <= 1.0:
         raise CodecError("--full-depth-fraction must be between 0 and 1")
     model = TINY_MODEL if args.model == "tiny" else (json.loads(args.model) if args.model else {})

@@ -36,6 +36,15 @@ def test_depth_sampler_covers_prefixes_and_roi_patterns():
     assert any(varying) and not all(varying)
 
 
+def test_depth_sampler_max_depth_caps_every_sample():
+    """--max-depth N: a decoder specialised for the first N stages never sees a deeper one
+    (N = 1 also leaves no room for the ROI pattern, which needs two depths)."""
+    for n in (1, 3):
+        cfg = TrainConfig(roi_fraction=0.5, full_depth_fraction=0.2, max_depth=n)
+        d = sample_depth(64, 4, 4, 6, cfg, torch.Generator().manual_seed(0))
+        assert int(d.min()) >= 1 and int(d.max()) == n
+
+
 def test_decoder_finetune_from_weights_keeps_encoder_and_codebooks(train_folder, tiny_weights, tmp_path):
     """--init + --train-only decoder: starts from the shipped file, changes only the decoder, so
     the indices (and hence every file's bytes) a fine-tuned model writes are unchanged."""
