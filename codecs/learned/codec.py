@@ -22,7 +22,7 @@ from .. import container
 from ..errors import CodecError, GicFormatError
 from . import runtime as _runtime
 from ..base import Cancelled, Codec, ProgressFn
-from .tiling import HALO, TILE, analyse_tiled, synthesise_image, synthesise_tiled
+from .tiling import HALO, TILE, FloatImage, analyse_tiled, synthesise_image, synthesise_tiled
 
 if TYPE_CHECKING:
     import torch
@@ -116,12 +116,11 @@ class LearnedCodec(Codec):
             image = image.copy()
         return torch.from_numpy(image).permute(2, 0, 1)[None].float().div_(255.0).to(self.device)
 
-    def to_array(self, image: np.ndarray) -> np.ndarray:
+    def to_array(self, image: np.ndarray) -> FloatImage:
         """`to_tensor` for ONNX Runtime: 1 x 3 x H' x W' float32 in [0, 1] (the same values),
-        edge-replicated to a multiple of `factor` as the torch models pad."""
-        x = image.transpose(2, 0, 1)[None].astype(np.float32) / np.float32(255.0)
-        h, w = image.shape[:2]
-        return np.pad(x, ((0, 0), (0, 0), (0, -h % self.factor), (0, -w % self.factor)), mode="edge")
+        edge-replicated to a multiple of `factor` as the torch models pad; converted a slice at a
+        time (`learned.tiling.FloatImage`: `analyse_tiled` reads it tile by tile)."""
+        return FloatImage(image, self.factor)
 
     @staticmethod
     def to_image(y: "torch.Tensor | np.ndarray", height: int, width: int) -> np.ndarray:

@@ -288,6 +288,13 @@ def table_groups(idx: np.ndarray) -> list[tuple[int, np.ndarray]]:
     return [(int(ranked[a]), order[a:b]) for a, b in zip(starts, ends)] if len(ranked) else []
 
 
+def _flat_index(idx: np.ndarray) -> np.ndarray:
+    """Table indices, flat, in their own integer type (a large latent's uint8 indices would be
+    8x the memory as int64; the stable sort orders them the same)."""
+    idx = np.asarray(idx)
+    return (idx if np.issubdtype(idx.dtype, np.integer) else idx.astype(np.int64)).ravel()
+
+
 class GroupedEncoder:
     """Range-codes chunks of symbols, symbol i of a chunk under table idx[i] of a TableSet, in the
     order (table index ascending, then position): the decoder knows every index of a chunk before
@@ -299,7 +306,7 @@ class GroupedEncoder:
 
     def encode(self, symbols: np.ndarray, idx: np.ndarray, tables: TableSet) -> None:
         symbols = np.asarray(symbols, dtype=np.int32).ravel()
-        idx = np.asarray(idx, dtype=np.int64).ravel()
+        idx = _flat_index(idx)
         if symbols.size and (symbols.min() < 0 or symbols.max() >= tables.size):
             raise ValueError("symbol outside its tables' range")
         for k, where in table_groups(idx):
@@ -327,7 +334,7 @@ class GroupedDecoder:
 
     def decode(self, idx: np.ndarray, tables: TableSet) -> np.ndarray:
         """Symbols shaped like idx, symbol i under table idx[i]."""
-        flat_idx = np.asarray(idx, dtype=np.int64).ravel()
+        flat_idx = _flat_index(idx)
         out = np.zeros(flat_idx.shape, dtype=np.int64)
         for k, where in table_groups(flat_idx):
             try:
