@@ -142,7 +142,7 @@ class MCDHCodec(LearnedCodec):
                     idxs.append(idx.astype(small))
                 mean, idx = np.concatenate(means, 1), np.concatenate(idxs, 1)
                 del means, idxs
-                y[:, sel] = (code(mean, idx, sel) << ACT) + mean
+                y[:, sel] = (code(mean, idx, sel).astype(np.int32) << ACT) + mean
                 if done is not None:
                     done(which + 1)
         return y
@@ -168,7 +168,7 @@ class MCDHCodec(LearnedCodec):
 
         def code(mean, idx, sel):
             target = yg[:, sel]
-            s = np.empty(mean.shape, np.int64)
+            s = np.empty(mean.shape, np.int16)  # |s| <= Y_SUPPORT
             for n in range(0, s.shape[1], RESIDUAL_CHUNK):  # float64 temporaries of a chunk only
                 c = slice(n, n + RESIDUAL_CHUNK)
                 s[:, c] = np.clip(np.round(target[:, c] - mean[:, c] / float(1 << ACT)), -Y_SUPPORT, Y_SUPPORT)
@@ -212,6 +212,7 @@ class MCDHCodec(LearnedCodec):
         f, level, y = self.decode_latent(data, part(progress, 0.0, LATENT_SHARE))
         progress = part(progress, LATENT_SHARE, 1.0)
         latent = (y.astype(np.float32) / np.float32(1 << ACT))[None]  # exact: |y| < 2**24
+        del y  # the synthesis holds the float latent only
         if self.runtime == "onnx":
             L = self.loaded
             return self.synthesise_image(lambda t: L.synthesise(t, level - 1), latent,
