@@ -94,7 +94,7 @@ def bundle_env(home: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("flavour", _flavours())
+@pytest.mark.parametrize("flavour", list(_flavours()))
 def test_bundle_starts_offscreen_and_screenshots_the_sample(tmp_path, flavour):
     bundle = built_bundle(flavour)
     env = bundle_env(tmp_path)
