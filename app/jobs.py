@@ -6,6 +6,7 @@ encodes) so that opening another file or closing the window stops it promptly.
 from __future__ import annotations
 
 import importlib.metadata
+import itertools
 import sys
 import threading
 import time
@@ -18,6 +19,9 @@ import numpy as np
 from gic.codecs import provenance, registry
 from gic.codecs.base import Codec, Preview, bits_per_pixel, roi_bits
 from gic.codecs.errors import CodecError, GicError, GicFormatError
+
+from .prefetch import take as take_prefetched
+
 
 class Ctx(Protocol):
     def check(self) -> None: ...
@@ -150,12 +154,17 @@ def decode_job(ctx: Ctx, data: bytes, device: str = "cpu", codec: str | None = N
     if info is not None:
         ctx.emit(info)
     ctx.check()
-    dec = get_codec(name, device)
+    early = take_prefetched(data, ctx.progress) if device == "cpu" and info is not None else None
+    if early is not None:  # `gic view` began this file's decode at launch: go on with it
+        dec, layers = early.codec, itertools.chain([early.first], early.layers)
+    else:
+        dec = get_codec(name, device)
+        # the codec reports progress per step (tile, pass, layer) and stops at its next step on a cancel
+        layers = dec.decode_progressive(data, progress=ctx.progress)
     ctx.check()
     n = 0
     partial = bool(info.partial) if info is not None else False
-    # the codec reports progress per step (tile, pass, layer) and stops at its next step on a cancel
-    for preview in dec.decode_progressive(data, progress=ctx.progress):
+    for preview in layers:
         ctx.check()
         if info is None:  # a single-layer format: describe it once the image size is known
             h, w = preview.image.shape[:2]

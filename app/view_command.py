@@ -101,6 +101,11 @@ def run(args: argparse.Namespace) -> int:
     if file is not None and not Path(file).exists():
         print(f"gic view: {file}: no such file", file=sys.stderr)
         return 2
+    target = Path(file) if file else default_sample()
+    if target is not None and not screenshot:
+        from . import prefetch
+
+        prefetch.start(target)  # the first layer decodes while Qt starts and the window is built
     app = _make_app(offscreen=bool(screenshot))
     from .main_window import MainWindow
 
@@ -112,7 +117,6 @@ def run(args: argparse.Namespace) -> int:
     elif screenshot:
         window.resize(1280, 800)
     window.show()
-    target = Path(file) if file else default_sample()
     if file is None and target is not None and not getattr(args, "original", None):
         found = sample_original(target)
         if found is not None:

@@ -29,8 +29,9 @@ from pathlib import Path
 
 VIEWER = r"""
 import os, sys, time
-from gic.app import view_command
+from gic.app import prefetch, view_command
 from gic.resources import path
+prefetch.start(path("samples", "kodim23.gic"))  # as `gic view` does before it builds the window
 app = view_command._make_app(offscreen=True)
 from gic.app.main_window import MainWindow
 window = MainWindow()

@@ -87,8 +87,8 @@ def test_front_ends_never_import_a_family_by_name(path):
 
 
 #: The viewer's Qt-free part: its model (what is open, what is compared) and the jobs its workers run.
-APP_QT_FREE = sources(REPO / "app" / "model") + [REPO / "app" / "jobs.py"]
-APP_QT_FREE_MAY_IMPORT = ("gic.codecs", "gic.app.model", "gic.app.jobs")
+APP_QT_FREE = sources(REPO / "app" / "model") + [REPO / "app" / "jobs.py", REPO / "app" / "prefetch.py"]
+APP_QT_FREE_MAY_IMPORT = ("gic.codecs", "gic.app.model", "gic.app.jobs", "gic.app.prefetch")
 
 
 @pytest.mark.parametrize("path", APP_QT_FREE, ids=lambda p: str(p.relative_to(REPO)))

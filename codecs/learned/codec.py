@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import container
 from ..errors import CodecError, GicFormatError
+from ..torch_check import require_torch
 from . import runtime as _runtime
 from ..base import Cancelled, Codec, ProgressFn
 from .tiling import HALO, TILE, FloatImage, analyse_tiled, synthesise_image, synthesise_tiled
@@ -52,6 +53,7 @@ class LearnedCodec(Codec):
     def __init__(self, device: str = "cpu", weights: str | Path | None = None,
                  runtime: str | None = None, **_ignored: Any) -> None:
         if device.startswith("cuda"):
+            require_torch(f"--device {device}")
             import torch
 
             if not torch.cuda.is_available():
@@ -60,6 +62,10 @@ class LearnedCodec(Codec):
         path = str(weights or self.default_weights())
         exported = self.onnx_graphs or self.exports_runtime
         self.runtime = _runtime.choose(device, path, self.onnx_graphs, runtime) if exported else "torch"
+        if self.runtime == "torch":  # asked for, or no ONNX export matching these weights
+            why = None if _runtime.requested(runtime) == "torch" or not exported else \
+                _runtime.onnx_unavailable(path, self.onnx_graphs)
+            require_torch(f"the {self.name} codec on the torch runtime" + (f" ({why})" if why else ""))
         key = (type(self), path, device, self.runtime)
         with self._cache_lock:  # one load per (weights, device, runtime) for the whole process
             if key not in self._cache:

@@ -9,8 +9,12 @@ prior runs on integers only:
   once from the shipped fp16 weights: an exact IEEE operation, the same everywhere);
 - matrix products run in float64 BLAS on integer-valued operands: every product and partial sum is
   an integer below 2**53, hence exact whatever the summation order, thread count or vector unit;
+  activations stay integer-valued float64 between layers for the same reason (only the attention
+  scores, whose scaled products can pass 2**53, are int64), which spares the int64 round trips;
 - rescaling is floor division by powers of two; LayerNorm uses integer mean/variance and IEEE
-  sqrt (correctly rounded by the standard, so identical everywhere);
+  sqrt (correctly rounded by the standard, so identical everywhere); a floor division of integers
+  below 2**53 is done as floor(a / b) in float64, which IEEE division makes exact (a correctly
+  rounded quotient of such integers never crosses the next integer);
 - softmax uses exp look-up tables computed at export and stored in the weight file;
 - the output is an integer frequency table per token summing to 2**16 (>= 1 per symbol).
 
@@ -23,6 +27,7 @@ from typing import Iterator
 
 import numpy as np
 
+from ..learned.blas import one_blas_thread
 from .config import PriorConfig, pad_amounts, window_offset
 
 ACT = 12  # fractional bits of activations
@@ -60,12 +65,21 @@ def _q(a: np.ndarray, bits: int) -> np.ndarray:
 
 
 def _shift(acc: np.ndarray, bits: int) -> np.ndarray:
-    """Round-half-up division by 2**bits of an integer-valued array, to int64."""
-    return np.floor((acc + (1 << (bits - 1))) / (1 << bits)).astype(np.int64)
+    """Round-half-up division by 2**bits of an integer-valued float64 array (exact: adding a
+    power-of-two half and scaling by 2**-bits are exact below 2**53), still float64."""
+    out = acc + float(1 << (bits - 1))
+    out *= 2.0 ** -bits
+    return np.floor(out, out=out)
 
 
 def _clamp(x: np.ndarray) -> np.ndarray:
-    return np.clip(x, -CLAMP, CLAMP)
+    return np.clip(x, -CLAMP, CLAMP, out=x)
+
+
+def _fdiv(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """floor(a / b) of integer-valued float64 arrays with |a| < 2**53 and b > 0: exact."""
+    out = a / b
+    return np.floor(out, out=out)
 
 
 class _Linear:
@@ -74,22 +88,27 @@ class _Linear:
         self.b = _q(b, ACT + WGT).astype(np.float64)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        acc = x.astype(np.float64) @ self.w + self.b
+        acc = x @ self.w
+        acc += self.b
         return _clamp(_shift(acc, WGT))
 
 
 class _LayerNorm:
     def __init__(self, g: np.ndarray, b: np.ndarray):
-        self.g, self.b = _q(g, WGT), _q(b, ACT)
-        self.eps = int(round(LN_EPS * (1 << (2 * ACT))))
+        self.g, self.b = _q(g, WGT).astype(np.float64), _q(b, ACT).astype(np.float64)
+        self.eps = float(int(round(LN_EPS * (1 << (2 * ACT)))))
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        d = x.shape[-1]
-        xc = x - np.floor_divide(x.sum(-1, keepdims=True), d)
-        var = np.floor_divide((xc * xc).sum(-1, keepdims=True), d) + self.eps
-        std = np.maximum(np.floor(np.sqrt(var.astype(np.float64))).astype(np.int64), 1)  # ACT bits
-        y = np.floor_divide(xc << ACT, std)
-        return _clamp(_shift(y * self.g, WGT) + self.b)
+        d = float(x.shape[-1])
+        xc = x - _fdiv(x.sum(-1, keepdims=True), d)  # |xc| < 2**23: every square sum below 2**53
+        var = _fdiv((xc * xc).sum(-1, keepdims=True), d) + self.eps
+        std = np.maximum(np.floor(np.sqrt(var)), 1.0)  # ACT bits
+        xc *= float(1 << ACT)
+        y = _fdiv(xc, std)
+        y *= self.g
+        out = _shift(y, WGT)
+        out += self.b
+        return _clamp(out)
 
 
 class FixedPrior:
@@ -98,10 +117,10 @@ class FixedPrior:
     def __init__(self, cfg: PriorConfig, state: dict[str, np.ndarray], tables: dict[str, np.ndarray]):
         self.cfg = cfg
         s = {k: np.asarray(v, dtype=np.float64) for k, v in state.items()}
-        self.embed = _q(s["embed.weight"], ACT)
-        self.step_embed = _q(s["step_embed.weight"], ACT)
-        self.pos_w = _q(s["pos.weight"][:, 0], WGT)  # d x 3 x 3
-        self.pos_b = _q(s["pos.bias"], ACT)
+        self.embed = _q(s["embed.weight"], ACT).astype(np.float64)
+        self.step_embed = _q(s["step_embed.weight"], ACT).astype(np.float64)
+        self.pos_w = _q(s["pos.weight"][:, 0], WGT).astype(np.float64)  # d x 3 x 3
+        self.pos_b = _q(s["pos.bias"], ACT).astype(np.float64)
         self.blocks = []
         for i in range(cfg.depth):
             p = f"blocks.{i}."
@@ -118,6 +137,7 @@ class FixedPrior:
         hd = cfg.dim // cfg.heads
         self.att_scale = int(round(hd ** -0.5 * (1 << WGT)))
         self.att_exp = np.asarray(tables["att_exp"], dtype=np.int64)
+        self._att_lut = np.append(self.att_exp, 0).astype(np.float64)  # index len(att_exp): weight 0
         self.out_exp = np.asarray(tables["out_exp"], dtype=np.int64)
 
     # -- layers --------------------------------------------------------------------------------
@@ -129,6 +149,26 @@ class FixedPrior:
             for dx in range(3):
                 acc += p[dy:dy + h, dx:dx + w] * self.pos_w[:, dy, dx]
         return _clamp(x + _shift(acc, WGT) + self.pos_b)
+
+    def _score_gaps(self, raw: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        """max(scores) - scores per query, scores = floor(raw * att_scale / 2**(ACT + WGT)), as
+        integer-valued float64; padded keys get a gap beyond the exp table (weight 0).
+        The scaled product passes 2**53 only for |raw| >= 2**53 / att_scale (never seen: raw is
+        about 2**30): then in int64, where an arithmetic shift is the floor division. Both
+        branches give the same integers."""
+        big = float(np.abs(raw).max(initial=0.0)) * self.att_scale >= 2.0 ** 53
+        if big:
+            scores = ((raw.astype(np.int64) * self.att_scale) >> (ACT + WGT)).astype(np.float64)
+        else:
+            scores = raw * float(self.att_scale)
+            scores *= 2.0 ** -(ACT + WGT)
+            np.floor(scores, out=scores)
+        if not keep.all():  # border windows: padded keys get no weight
+            scores = np.where(keep, scores, -np.inf)
+        gaps = scores.max(-1, keepdims=True) - scores
+        if not keep.all():
+            gaps[~np.broadcast_to(keep, gaps.shape)] = float(len(self.att_exp) << (ACT - ATT_EXP_BITS))
+        return gaps
 
     def _attention(self, blk: dict, x: np.ndarray, top: int) -> np.ndarray:
         """Windowed attention of a band of rows whose first row sits `top` rows into its window
@@ -143,14 +183,16 @@ class FixedPrior:
         qkv = qkv.reshape(H, win, W, win, 3, nh, hd).transpose(4, 0, 2, 5, 1, 3, 6)
         q, k, v = (z.reshape(H * W, nh, win * win, hd) for z in qkv)
         keep = valid.reshape(H, win, W, win).transpose(0, 2, 1, 3).reshape(H * W, 1, 1, win * win)
-        raw = np.matmul(q.astype(np.float64), k.astype(np.float64).transpose(0, 1, 3, 2))
-        scores = np.floor_divide(raw.astype(np.int64) * self.att_scale, 1 << (ACT + WGT))
-        scores = np.where(keep, scores, np.iinfo(np.int64).min // 4)
-        z = scores.max(-1, keepdims=True) - scores  # >= 0, ACT bits
-        idx = (z + (1 << (ACT - ATT_EXP_BITS - 1))) >> (ACT - ATT_EXP_BITS)
-        e = np.where(keep & (idx < len(self.att_exp)), self.att_exp[np.minimum(idx, len(self.att_exp) - 1)], 0)
-        p = np.floor_divide(e << ATT_P, np.maximum(e.sum(-1, keepdims=True), 1))
-        out = _shift(np.matmul(p.astype(np.float64), v.astype(np.float64)), ATT_P)
+        raw = np.matmul(q, k.transpose(0, 1, 3, 2))  # exact: < 2**49
+        z = self._score_gaps(raw, keep)  # >= 0, ACT bits
+        step = float(1 << (ACT - ATT_EXP_BITS))
+        idx = _fdiv(z + step / 2, step)  # (z + half) >> (ACT - ATT_EXP_BITS)
+        np.minimum(idx, float(len(self.att_exp)), out=idx)
+        e = self._att_lut[idx.astype(np.int64)]  # beyond the table: 0
+        total = np.maximum(e.sum(-1, keepdims=True), 1.0)
+        e *= float(1 << ATT_P)
+        p = _fdiv(e, total)  # (e << ATT_P) // total, exactly
+        out = _shift(np.matmul(p, v), ATT_P)
         out = out.reshape(H, W, nh, win, win, hd).transpose(0, 3, 1, 4, 2, 5).reshape(H * win, W * win, d)
         return blk["proj"](np.ascontiguousarray(out[t:t + h, l:l + w]))
 
@@ -160,9 +202,10 @@ class FixedPrior:
         return max(1, BAND_TOKENS // max(1, width) // win) * win
 
     def features(self, tokens: np.ndarray, step: int, rows: int | None = None) -> np.ndarray:
-        """h x w x d integer features (int32: every activation is clamped to |x| <= CLAMP).
+        """h x w x d integer features (int32: every activation is clamped to |x| <= CLAMP; a band
+        is computed in integer-valued float64).
 
-        Why in bands: evaluated over the whole grid at once, a block's int64 activations and
+        Why in bands: evaluated over the whole grid at once, a block's activations and
         attention scores take ~20 KB a position (5.9 GB for an 8000x6000 photo). Every layer is
         per position except the 3x3 positional conv (one row of context either side) and the
         windowed attention (bands cut on the block's window rows), so a block is run band by band
@@ -184,21 +227,25 @@ class FixedPrior:
             for a, b in zip(cuts[:-1], cuts[1:]):
                 if a >= b:
                     continue
-                xb = x[a:b].astype(np.int64)
+                xb = x[a:b].astype(np.float64)
                 xb = _clamp(xb + self._attention(blk, blk["norm1"](xb), (a + off) % win))
                 x[a:b] = _clamp(xb + blk["fc2"](np.maximum(blk["fc1"](blk["norm2"](xb)), 0)))
         for a in range(0, h, rows):
-            x[a:a + rows] = self.norm(x[a:a + rows].astype(np.int64))
+            x[a:a + rows] = self.norm(x[a:a + rows].astype(np.float64))
         return x
 
     def run(self, tokens: np.ndarray, step: int) -> "PriorPass":
-        """One pass of the prior over a token grid, for the coder to read position by position."""
-        return PriorPass(self, self.features(tokens, step))
+        """One pass of the prior over a token grid, for the coder to read position by position; on
+        one BLAS thread: its products are small and its integers exact in any order, so splitting
+        them over cores only costs time (`learned.blas`; measured on kodim23's 48 x 32 grid with
+        one core busy: 0.20 s a pass on 1 thread, 0.52 s on 2)."""
+        with one_blas_thread():
+            return PriorPass(self, self.features(tokens, step))
 
     def logits(self, tokens: np.ndarray, step: int, where: np.ndarray | None = None) -> np.ndarray:
         """Integer logits (ACT bits) of the positions `where` (all: h x w x K)."""
         f = self.features(tokens, step)
-        return self.head(f if where is None else f[where])
+        return self.head((f if where is None else f[where]).astype(np.float64))
 
     def tables(self, tokens: np.ndarray, step: int, where: np.ndarray) -> np.ndarray:
         """N x K integer frequency tables (sum 2**16) for the positions `where` (raster order)."""
@@ -223,7 +270,10 @@ class PriorPass:
         """Integer logits of the positions `where` (h x w bool), HEAD_CHUNK at a time, in order."""
         ys, xs = np.nonzero(where)
         for n in range(0, len(ys), HEAD_CHUNK):
-            yield self.prior.head(self.features[ys[n:n + HEAD_CHUNK], xs[n:n + HEAD_CHUNK]])
+            f = self.features[ys[n:n + HEAD_CHUNK], xs[n:n + HEAD_CHUNK]].astype(np.float64)
+            with one_blas_thread():
+                lg = self.prior.head(f)
+            yield lg
 
     def tables(self, where: np.ndarray) -> Iterator[np.ndarray]:
         """N x K frequency tables of the positions `where`, chunk by chunk (at least one chunk)."""
@@ -240,12 +290,18 @@ class PriorPass:
 
 
 def frequencies(logits: np.ndarray, out_exp: np.ndarray) -> np.ndarray:
-    """Integer softmax: frequencies >= 1 summing to 2**16, the remainder on the first maximum."""
+    """Integer softmax: frequencies >= 1 summing to 2**16, the remainder on the first maximum.
+    `logits` are integer-valued (ACT bits; float64 from the prior, or int64)."""
+    logits = np.asarray(logits, dtype=np.float64)
     k = logits.shape[-1]
     z = logits.max(-1, keepdims=True) - logits
-    idx = (z + (1 << (ACT - OUT_EXP_BITS - 1))) >> (ACT - OUT_EXP_BITS)
-    e = np.where(idx < len(out_exp), out_exp[np.minimum(idx, len(out_exp) - 1)], 0)
-    freq = np.floor_divide(e * (TOTAL - k), e.sum(-1, keepdims=True)) + 1
+    step = float(1 << (ACT - OUT_EXP_BITS))
+    idx = _fdiv(z + step / 2, step).astype(np.int64)  # (z + half) >> (ACT - OUT_EXP_BITS)
+    lut = np.append(np.asarray(out_exp, dtype=np.float64), 0.0)  # beyond the table: 0
+    e = lut[np.minimum(idx, len(out_exp))]
+    total = e.sum(-1, keepdims=True)
+    e *= float(TOTAL - k)
+    freq = _fdiv(e, total).astype(np.int64) + 1  # (e * (TOTAL - k)) // total: exact below 2**53
     first = logits.argmax(-1)
     freq[np.arange(len(freq)), first] += TOTAL - freq.sum(-1)
     return freq

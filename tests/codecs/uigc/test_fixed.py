@@ -120,3 +120,26 @@ GOLDEN = {
     # uigc-prior-v2: v1's tensors re-stamped for the byte-aligned layers (the same tables)
     "35395fcbee2f2dc009aa5c3417f2f6a7": "ee4528033ba5823d31b65a0fa170c5b32de4e279da2cf6fe3b52511e083b580f",
 }
+
+
+def _old_score_gaps(raw, keep, att_scale, table_len):
+    """The int64 formula the prior shipped with (uigc-prior-v1): the reference for the fast path."""
+    from gic.codecs.uigc.fixed import WGT
+    scores = np.floor_divide(raw.astype(np.int64) * att_scale, 1 << (ACT + WGT))
+    scores = np.where(keep, scores, np.iinfo(np.int64).min // 4)
+    return scores.max(-1, keepdims=True) - scores
+
+
+def test_attention_score_gaps_equal_the_int64_formula_in_both_branches():
+    fixed = load_prior(path("models", "uigc-prior.pt")).fixed
+    rng = np.random.default_rng(3)
+    keep = np.ones((2, 1, 1, 64), bool)
+    keep[1, ..., 40:] = False  # a border window
+    n = len(fixed.att_exp) << 4
+    for magnitude in (2 ** 30, 2 ** 49):  # the float64 branch, then the int64 one (scaled > 2**53)
+        raw = rng.integers(-magnitude, magnitude, (2, 4, 64, 64)).astype(np.float64)
+        got = fixed._score_gaps(raw, keep)
+        want = _old_score_gaps(raw, keep, fixed.att_scale, len(fixed.att_exp))
+        k = np.broadcast_to(keep, got.shape)
+        assert np.array_equal(got[k], want[k].astype(np.float64))
+        assert (got[~k] >= n).all()  # padded keys land beyond the exp table: weight 0
