@@ -5,7 +5,7 @@ groups (4 steps) and a plain 2-step checkerboard, each prior trained from scratc
     python research/uigc/extract_tokens.py ../shared/datasets/kodak /work/runs/uigc_tokens/kodak.npz --plain
     python research/uigc/group_order.py --data /work/runs/uigc_tokens/train.npz \
         --eval /work/runs/uigc_tokens/kodak.npz --runs /work/runs/uigc_group_order \
-        --steps 600 --out research/uigc/group_order.json
+        --steps 800 --out research/uigc/group_order.json          # then again with --seed 1
 
 Why a script and not a production option: the schedule is part of the file format (layer count,
 which tokens a layer holds), so a variant is studied by patching the trainer's view of it
@@ -116,10 +116,10 @@ def decode_prior_seconds(model: torch.nn.Module, grid: np.ndarray, name: str, ru
 def run_variant(name: str, args: argparse.Namespace, model: dict) -> dict:
     """Train variant `name` (resuming its run folder), evaluate it, time its decode passes."""
     cfg = uigc_train.PriorTrainConfig(
-        data=args.data, out=str(Path(args.runs) / name), steps=args.steps, batch=args.batch, crop=16,
+        data=args.data, out=str(Path(args.runs) / (name if args.seed == 0 else f"{name}-seed{args.seed}")), steps=args.steps, batch=args.batch, crop=16,
         lr=1e-3, lr_final=1e-5, fill_fraction=0.0, eval_dir=args.eval, eval_every=10 ** 9,
         eval_images=args.eval_images, checkpoint_every=100, log_every=args.log_every, threads=1,
-        seed=0, device="cpu", model=model)
+        seed=args.seed, device="cpu", model=model)
     with use_schedule(name):
         trainer = SeededTrainer(cfg, log=print)
         t0 = time.time()
@@ -129,11 +129,25 @@ def run_variant(name: str, args: argparse.Namespace, model: dict) -> dict:
     grid = TokenGrids.load(args.eval).grid(0)
     timing = decode_prior_seconds(trainer.model.eval(), grid, name, args.time_runs)
     logged = [h for h in trainer.history if "s_per_step" in h]
-    return {"variant": name, "schedule": VARIANTS[name][0], "train_steps": trainer.step,
+    return {"variant": name, "seed": args.seed, "schedule": VARIANTS[name][0], "train_steps": trainer.step,
             "train_wall_s_this_run": round(train_s, 1),
             "s_per_step_median": round(float(np.median([h["s_per_step"] for h in logged])), 3) if logged else None,
             "final_train_loss": round(logged[-1]["loss"], 4) if logged else None,
             "eval_grids": min(len(TokenGrids.load(args.eval)), args.eval_images), **ev, **timing}
+
+
+def summary(rows) -> dict:
+    """Per variant: mean bits/token over its seeds (and their spread), passes, median decode time."""
+    out = {}
+    for name in VARIANTS:
+        mine = [r for r in rows if r["variant"] == name]
+        if mine:
+            bits = [r["bits_per_token"] for r in mine]
+            out[name] = {"seeds": sorted(r["seed"] for r in mine),
+                         "bits_per_token_mean": round(float(np.mean(bits)), 4),
+                         "bits_per_token_range": [min(bits), max(bits)], "passes": mine[0]["passes"],
+                         "decode_prior_s_median": round(float(np.median([r["decode_prior_s"] for r in mine])), 4)}
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variants", default="A,B,C")
     ap.add_argument("--steps", type=int, default=600)
     ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--seed", type=int, default=0,
+                    help="model init, crops and step draws; rows of other seeds in --out are kept")
     ap.add_argument("--eval-images", type=int, default=24)
     ap.add_argument("--time-runs", type=int, default=3)
     ap.add_argument("--log-every", type=int, default=50)
@@ -158,15 +174,15 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     out = Path(args.out)
     results = json.loads(out.read_text()) if out.exists() else {}
-    rows = {r["variant"]: r for r in results.get("rows", [])}
+    rows = {(r["variant"], r.setdefault("seed", 0)): r for r in results.get("rows", [])}
+    commands = results.get("commands", [results["command"]] if "command" in results else [])
+    commands.append("python research/uigc/group_order.py " + " ".join(sys.argv[1:] if argv is None else argv))
     for name in names:
-        rows[name] = run_variant(name, args, TINY_MODEL if args.model == "tiny" else {})
-        print(json.dumps(rows[name]), flush=True)
-        done = [rows[k] for k in VARIANTS if k in rows]
-        out.write_text(json.dumps({"command": "python research/uigc/group_order.py " + " ".join(sys.argv[1:] if argv is None else argv),
-                                   "budget": {"steps": args.steps, "batch": args.batch, "crop_tokens": 16,
-                                              "threads": 1, "fill_fraction": 0.0, "seed": 0},
-                                   "rows": done}, indent=1) + "\n")
+        rows[name, args.seed] = run_variant(name, args, TINY_MODEL if args.model == "tiny" else {})
+        print(json.dumps(rows[name, args.seed]), flush=True)
+        out.write_text(json.dumps({"commands": commands, "budget": {
+            "steps": args.steps, "batch": args.batch, "crop_tokens": 16, "threads": 1, "fill_fraction": 0.0},
+            "summary": summary(rows.values()), "rows": [rows[k] for k in sorted(rows)]}, indent=1) + "\n")
     return 0
 
 

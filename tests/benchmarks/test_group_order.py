@@ -57,6 +57,14 @@ def test_trains_evaluates_and_times_variants(go, tmp_path):
     # a later call adds a variant and keeps the others
     assert go.main(args + ["--variants", "A"]) == 0
     assert [r["variant"] for r in json.loads(out.read_text())["rows"]] == ["A", "B", "C"]
+    # another seed adds rows beside the first seed's, and the summary averages them
+    assert go.main(args + ["--variants", "C", "--seed", "1"]) == 0
+    res = json.loads(out.read_text())
+    assert [(r["variant"], r["seed"]) for r in res["rows"]] == [("A", 0), ("B", 0), ("C", 0), ("C", 1)]
+    c_bits = [r["bits_per_token"] for r in res["rows"] if r["variant"] == "C"]
+    assert res["summary"]["C"]["seeds"] == [0, 1]
+    assert res["summary"]["C"]["bits_per_token_mean"] == pytest.approx(np.mean(c_bits), abs=1e-4)
+    assert len(res["commands"]) == 3
 
 
 def test_an_unknown_variant_is_refused(go, tmp_path):
