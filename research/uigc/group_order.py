@@ -41,6 +41,8 @@ from gic.codecs.learned.blas import one_blas_thread
 from gic.codecs.uigc import schedule
 from gic.codecs.uigc import train as uigc_train
 from gic.codecs.uigc.fixed import FixedPrior, frequencies, luts
+from gic.codecs.uigc.config import PriorConfig
+from gic.codecs.uigc.prior import TokenPrior
 from gic.codecs.uigc.tokens import TokenGrids
 from gic.codecs.uigc.train_command import TINY_MODEL
 
@@ -90,33 +92,42 @@ class SeededTrainer(uigc_train.PriorTrainer):
         self.rng = np.random.default_rng(self.cfg.seed)
 
 
-def decode_prior_seconds(model: torch.nn.Module, grid: np.ndarray, name: str, runs: int) -> dict:
-    """Median seconds of the decoder's prior work for one grid under variant `name` (all passes),
-    and of one pass, with the model's weights in exact integer inference."""
+def fixed_prior(model: torch.nn.Module) -> FixedPrior:
+    """A trained float prior's weights in the exact integer inference the decoder runs."""
+    return FixedPrior(model.cfg, {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}, luts())
+
+
+def decode_passes(prior: FixedPrior, grid: np.ndarray, name: str) -> list[float]:
+    """Seconds of each of the decoder's prior passes over `grid` under variant `name`: the pass
+    on one BLAS thread (features + head over the grid), then the integer tables of that step."""
     _, fn, n = VARIANTS[name]
-    state = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
-    prior = FixedPrior(model.cfg, state, luts())
     steps = fn(*grid.shape)
-    totals, passes = [], []
-    for _ in range(runs):
-        tokens = np.full(grid.shape, prior.cfg.vocab, dtype=np.int64)
-        t_all = time.perf_counter()
-        for s in range(n):
-            t0 = time.perf_counter()
-            with one_blas_thread():
-                logits = prior.head(prior.features(tokens, s))
-                frequencies(logits[steps == s], prior.out_exp)
-            passes.append(time.perf_counter() - t0)
-            tokens[steps == s] = grid[steps == s]  # what the decoder knows after step s
-        totals.append(time.perf_counter() - t_all)
-    return {"passes": n, "decode_prior_s": round(float(np.median(totals)), 4),
-            "pass_s": round(float(np.median(passes)), 4), "grid": list(grid.shape)}
+    tokens = np.full(grid.shape, prior.cfg.vocab, dtype=np.int64)
+    out = []
+    for s in range(n):
+        t0 = time.perf_counter()
+        with one_blas_thread():
+            logits = prior.head(prior.features(tokens, s))
+            frequencies(logits[steps == s], prior.out_exp)
+        out.append(time.perf_counter() - t0)
+        tokens[steps == s] = grid[steps == s]  # what the decoder knows after step s
+    return out
+
+
+def timing(runs: list[list[float]], grid: np.ndarray) -> dict:
+    """The medians of several decode_passes runs: the whole decode's prior work and one pass."""
+    return {"passes": len(runs[0]), "decode_prior_s": round(float(np.median([sum(r) for r in runs])), 4),
+            "pass_s": round(float(np.median(np.concatenate(runs))), 4), "grid": list(grid.shape)}
+
+
+def run_folder(args: argparse.Namespace, name: str, seed: int) -> Path:
+    return Path(args.runs) / (name if seed == 0 else f"{name}-seed{seed}")
 
 
 def run_variant(name: str, args: argparse.Namespace, model: dict) -> dict:
     """Train variant `name` (resuming its run folder), evaluate it, time its decode passes."""
     cfg = uigc_train.PriorTrainConfig(
-        data=args.data, out=str(Path(args.runs) / (name if args.seed == 0 else f"{name}-seed{args.seed}")), steps=args.steps, batch=args.batch, crop=16,
+        data=args.data, out=str(run_folder(args, name, args.seed)), steps=args.steps, batch=args.batch, crop=16,
         lr=1e-3, lr_final=1e-5, fill_fraction=0.0, eval_dir=args.eval, eval_every=10 ** 9,
         eval_images=args.eval_images, checkpoint_every=100, log_every=args.log_every, threads=1,
         seed=args.seed, device="cpu", model=model)
@@ -127,13 +138,32 @@ def run_variant(name: str, args: argparse.Namespace, model: dict) -> dict:
         train_s = time.time() - t0
         ev = trainer.evaluate()
     grid = TokenGrids.load(args.eval).grid(0)
-    timing = decode_prior_seconds(trainer.model.eval(), grid, name, args.time_runs)
+    prior = fixed_prior(trainer.model.eval())
+    timed = timing([decode_passes(prior, grid, name) for _ in range(args.time_runs)], grid)
     logged = [h for h in trainer.history if "s_per_step" in h]
     return {"variant": name, "seed": args.seed, "schedule": VARIANTS[name][0], "train_steps": trainer.step,
             "train_wall_s_this_run": round(train_s, 1),
             "s_per_step_median": round(float(np.median([h["s_per_step"] for h in logged])), 3) if logged else None,
             "final_train_loss": round(logged[-1]["loss"], 4) if logged else None,
-            "eval_grids": min(len(TokenGrids.load(args.eval)), args.eval_images), **ev, **timing}
+            "eval_grids": min(len(TokenGrids.load(args.eval)), args.eval_images), **ev, **timed}
+
+
+def retime(args: argparse.Namespace, rows: dict) -> None:
+    """Time every row's decode passes again in one process, round-robin over the variants, so
+    that the load of a shared machine falls on all alike (their training runs saw other loads)."""
+    grid = TokenGrids.load(args.eval).grid(0)
+    priors = {}
+    for key in rows:
+        ck = torch.load(run_folder(args, *key) / "last.pt", map_location="cpu", weights_only=False)
+        model = TokenPrior(PriorConfig(**ck["model_config"]))
+        model.load_state_dict(ck["model"])
+        priors[key] = fixed_prior(model.eval())
+    runs: dict = {key: [] for key in rows}
+    for _ in range(args.time_runs):
+        for key, prior in priors.items():
+            runs[key].append(decode_passes(prior, grid, key[0]))
+    for key in rows:
+        rows[key].update(timing(runs[key], grid), timed_together=True)
 
 
 def summary(rows) -> dict:
@@ -157,13 +187,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", required=True, help="folder for each variant's run (checkpoints, log)")
     ap.add_argument("--out", required=True, help="results .json (rewritten after each variant)")
     ap.add_argument("--variants", default="A,B,C")
-    ap.add_argument("--steps", type=int, default=600)
+    ap.add_argument("--steps", type=int, default=800)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seed", type=int, default=0,
                     help="model init, crops and step draws; rows of other seeds in --out are kept")
     ap.add_argument("--eval-images", type=int, default=24)
     ap.add_argument("--time-runs", type=int, default=3)
     ap.add_argument("--log-every", type=int, default=50)
+    ap.add_argument("--retime", action="store_true",
+                    help="train nothing: time every row of --out again, all in this one process")
     ap.add_argument("--model", choices=("shipped", "tiny"), default="shipped",
                     help="tiny: the test architecture (for a quick check only)")
     args = ap.parse_args(argv)
@@ -177,13 +209,22 @@ def main(argv: list[str] | None = None) -> int:
     rows = {(r["variant"], r.setdefault("seed", 0)): r for r in results.get("rows", [])}
     commands = results.get("commands", [results["command"]] if "command" in results else [])
     commands.append("python research/uigc/group_order.py " + " ".join(sys.argv[1:] if argv is None else argv))
+    budget = results.get("budget", {}) if args.retime else {
+        "steps": args.steps, "batch": args.batch, "crop_tokens": 16, "threads": 1, "fill_fraction": 0.0}
+    if args.retime:
+        retime(args, rows)
+        names = []
+        write(out, commands, budget, rows)
     for name in names:
         rows[name, args.seed] = run_variant(name, args, TINY_MODEL if args.model == "tiny" else {})
         print(json.dumps(rows[name, args.seed]), flush=True)
-        out.write_text(json.dumps({"commands": commands, "budget": {
-            "steps": args.steps, "batch": args.batch, "crop_tokens": 16, "threads": 1, "fill_fraction": 0.0},
-            "summary": summary(rows.values()), "rows": [rows[k] for k in sorted(rows)]}, indent=1) + "\n")
+        write(out, commands, budget, rows)
     return 0
+
+
+def write(out: Path, commands: list[str], budget: dict, rows: dict) -> None:
+    out.write_text(json.dumps({"commands": commands, "budget": budget, "summary": summary(rows.values()),
+                               "rows": [rows[k] for k in sorted(rows)]}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

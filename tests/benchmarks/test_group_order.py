@@ -65,6 +65,12 @@ def test_trains_evaluates_and_times_variants(go, tmp_path):
     assert res["summary"]["C"]["seeds"] == [0, 1]
     assert res["summary"]["C"]["bits_per_token_mean"] == pytest.approx(np.mean(c_bits), abs=1e-4)
     assert len(res["commands"]) == 3
+    # --retime times every row again from its checkpoint, training nothing
+    assert go.main(args + ["--retime", "--steps", "99"]) == 0
+    again = json.loads(out.read_text())
+    assert [r["train_steps"] for r in again["rows"]] == [2, 2, 2, 2] and again["budget"] == res["budget"]
+    assert all(r["timed_together"] and r["decode_prior_s"] > 0 for r in again["rows"])
+    assert [r["passes"] for r in again["rows"]] == [7, 4, 2, 2]
 
 
 def test_an_unknown_variant_is_refused(go, tmp_path):
