@@ -40,8 +40,8 @@ import torch
 from gic.codecs.learned.blas import one_blas_thread
 from gic.codecs.uigc import schedule
 from gic.codecs.uigc import train as uigc_train
-from gic.codecs.uigc.fixed import FixedPrior, frequencies, luts
 from gic.codecs.uigc.config import PriorConfig
+from gic.codecs.uigc.fixed import FixedPrior, frequencies, luts
 from gic.codecs.uigc.prior import TokenPrior
 from gic.codecs.uigc.tokens import TokenGrids
 from gic.codecs.uigc.train_command import TINY_MODEL
