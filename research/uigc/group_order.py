@@ -214,17 +214,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.retime:
         retime(args, rows)
         names = []
-        write(out, commands, budget, rows)
+        write(out, commands, budget, rows, args.eval)
     for name in names:
         rows[name, args.seed] = run_variant(name, args, TINY_MODEL if args.model == "tiny" else {})
         print(json.dumps(rows[name, args.seed]), flush=True)
-        write(out, commands, budget, rows)
+        write(out, commands, budget, rows, args.eval)
     return 0
 
 
-def write(out: Path, commands: list[str], budget: dict, rows: dict) -> None:
-    out.write_text(json.dumps({"commands": commands, "budget": budget, "summary": summary(rows.values()),
-                               "rows": [rows[k] for k in sorted(rows)]}, indent=1) + "\n")
+def unigram_entropy(grids: TokenGrids) -> float:
+    """Entropy in bits of the grids' own token histogram: no context-free code of these tokens
+    (a first group, predicted from MASK alone) can average fewer bits per token."""
+    p = np.bincount(grids.flat.astype(np.int64)).astype(np.float64)
+    p = p[p > 0] / p.sum()
+    return float(-(p * np.log2(p)).sum())
+
+
+def write(out: Path, commands: list[str], budget: dict, rows: dict, eval_path: str) -> None:
+    floor = round(unigram_entropy(TokenGrids.load(eval_path)), 4)
+    out.write_text(json.dumps({"commands": commands, "budget": budget, "eval_unigram_entropy_bits": floor,
+                               "summary": summary(rows.values()), "rows": [rows[k] for k in sorted(rows)]},
+                              indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -73,6 +73,13 @@ def test_trains_evaluates_and_times_variants(go, tmp_path):
     assert [r["passes"] for r in again["rows"]] == [7, 4, 2, 2]
 
 
+def test_unigram_entropy_is_the_histograms_entropy(go):
+    two = TokenGrids(np.array([0, 1, 0, 1], dtype=np.uint8), np.array([[2, 2]]))
+    assert go.unigram_entropy(two) == pytest.approx(1.0)
+    skew = TokenGrids(np.array([5, 5, 5, 9], dtype=np.uint8), np.array([[1, 4]]))
+    assert go.unigram_entropy(skew) == pytest.approx(-(0.75 * np.log2(0.75) + 0.25 * np.log2(0.25)))
+
+
 def test_an_unknown_variant_is_refused(go, tmp_path):
     with pytest.raises(SystemExit):
         go.main(["--data", "x", "--eval", "x", "--runs", str(tmp_path), "--out", str(tmp_path / "r.json"),
