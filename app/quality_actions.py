@@ -90,7 +90,11 @@ class QualityActions:
     def _on_metrics_finished(self, _job: int, _result: object) -> None:
         self.heatmap_check.setEnabled(True)
         self._update_actions()
-        self.statusBar().showMessage("Quality measured for every layer", 4000)
+        # LPIPS that could not run (no torch, no weights) is "-" in the table; say why once here.
+        why = next((v["lpips_error"] for v in self.doc.metrics.values() if "lpips_error" in v), None) \
+            if self.doc is not None else None
+        self.statusBar().showMessage("Quality measured for every layer" + (f"; no LPIPS: {why}" if why else ""),
+                                     12000 if why else 4000)
         self.document_ready.emit()
 
     @Slot(int, str)

@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +60,9 @@ def main() -> None:
     args = ap.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
     gic = str(Path(sys.executable).with_name("gic"))
+    here = Path(__file__).resolve().parent
+    commit = subprocess.run(["git", "-C", str(here), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip() or None  # which code the row measured
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "big.png"
@@ -68,7 +72,7 @@ def main() -> None:
             row = {"codec": name, "size": f"{width}x{height}", "threads": args.threads,
                    "encode": timed([gic, "encode", "--codec", name, str(src), str(packed)], env),
                    "decode": timed([gic, "decode", str(packed), str(back)], env),
-                   "bytes": packed.stat().st_size}
+                   "bytes": packed.stat().st_size, "date": time.strftime("%Y-%m-%d"), "commit": commit}
             print(json.dumps(row), flush=True)
             if args.out:
                 with args.out.open("a") as f:

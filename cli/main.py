@@ -561,11 +561,16 @@ def _add_lazy(sub: argparse._SubParsersAction, name: str, chosen: str | None, ar
         module = importlib.import_module(module_name)
         add_arguments, run = module.add_arguments, module.run
     except (ImportError, AttributeError) as exc:
-        reason = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, ImportError) and (exc.name or "").split(".")[0] == "torch":
+            from gic.codecs.torch_check import missing_torch_message
+
+            message = missing_torch_message(f"'{PROG} {name}'")
+        else:
+            message = f"'{PROG} {name}' is unavailable in this installation ({type(exc).__name__}: {exc})"
         p = sub.add_parser(name, help=f"{help_text} (unavailable)", add_help=False)
 
         def unavailable(_args: argparse.Namespace) -> int:
-            raise UsageError(f"'{PROG} {name}' is unavailable in this installation ({reason})")
+            raise UsageError(message)
 
         p.set_defaults(func=unavailable, accepts_extra=True)  # its options are unknown: take any
         return

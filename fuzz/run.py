@@ -96,6 +96,7 @@ def _run_atheris(args, libfuzzer_args, target, stats, fuzz_engine) -> int:
     last = [time.time()]
 
     def one_input(data: bytes) -> None:
+        fuzz_engine.plain_array_comparisons(atheris)  # atheris.Fuzz() installs its hook: wrap it, once
         fuzz_engine.execute(target, data, stats)
         now = time.time()
         if (args.runs is not None and stats.execs >= args.runs) or (t_end is not None and now >= t_end):

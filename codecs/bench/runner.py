@@ -21,6 +21,7 @@ import numpy as np
 
 from ..base import Codec
 from ..errors import GicError
+from ..torch_check import have_torch
 from .bdrate import BDRateError, bd_rate, higher_is_better
 from .images import list_images, load_rgb, speed_image
 from .memory import PeakRSS
@@ -37,6 +38,8 @@ CPU_METRICS = ("psnr", "ms-ssim", "lpips")
 def default_metrics(device: str | None) -> tuple[str, ...]:
     """Every metric on CUDA (the named device, or None with a GPU present); without DISTS on CPU."""
     if device is None:
+        if not have_torch():  # LPIPS then fails on its own, with the reason, in the report
+            return CPU_METRICS
         import torch
 
         on_gpu = torch.cuda.is_available()

@@ -20,9 +20,10 @@ import numpy as np
 
 from .. import container
 from ..errors import CodecError, GicFormatError
+from ..torch_check import require_torch
 from . import runtime as _runtime
 from ..base import Cancelled, Codec, ProgressFn
-from .tiling import HALO, TILE, analyse_tiled, synthesise_image, synthesise_tiled
+from .tiling import HALO, TILE, FloatImage, analyse_tiled, synthesise_image, synthesise_tiled
 
 if TYPE_CHECKING:
     import torch
@@ -52,6 +53,7 @@ class LearnedCodec(Codec):
     def __init__(self, device: str = "cpu", weights: str | Path | None = None,
                  runtime: str | None = None, **_ignored: Any) -> None:
         if device.startswith("cuda"):
+            require_torch(f"--device {device}")
             import torch
 
             if not torch.cuda.is_available():
@@ -60,6 +62,10 @@ class LearnedCodec(Codec):
         path = str(weights or self.default_weights())
         exported = self.onnx_graphs or self.exports_runtime
         self.runtime = _runtime.choose(device, path, self.onnx_graphs, runtime) if exported else "torch"
+        if self.runtime == "torch":  # asked for, or no ONNX export matching these weights
+            why = None if _runtime.requested(runtime) == "torch" or not exported else \
+                _runtime.onnx_unavailable(path, self.onnx_graphs)
+            require_torch(f"the {self.name} codec on the torch runtime" + (f" ({why})" if why else ""))
         key = (type(self), path, device, self.runtime)
         with self._cache_lock:  # one load per (weights, device, runtime) for the whole process
             if key not in self._cache:
@@ -116,12 +122,11 @@ class LearnedCodec(Codec):
             image = image.copy()
         return torch.from_numpy(image).permute(2, 0, 1)[None].float().div_(255.0).to(self.device)
 
-    def to_array(self, image: np.ndarray) -> np.ndarray:
+    def to_array(self, image: np.ndarray) -> FloatImage:
         """`to_tensor` for ONNX Runtime: 1 x 3 x H' x W' float32 in [0, 1] (the same values),
-        edge-replicated to a multiple of `factor` as the torch models pad."""
-        x = image.transpose(2, 0, 1)[None].astype(np.float32) / np.float32(255.0)
-        h, w = image.shape[:2]
-        return np.pad(x, ((0, 0), (0, 0), (0, -h % self.factor), (0, -w % self.factor)), mode="edge")
+        edge-replicated to a multiple of `factor` as the torch models pad; converted a slice at a
+        time (`learned.tiling.FloatImage`: `analyse_tiled` reads it tile by tile)."""
+        return FloatImage(image, self.factor)
 
     @staticmethod
     def to_image(y: "torch.Tensor | np.ndarray", height: int, width: int) -> np.ndarray:

@@ -57,9 +57,10 @@ def _row_probs(freq: np.ndarray) -> np.ndarray:
     return freq / freq.sum(1, keepdims=True).astype(np.float64)
 
 
-def index_checksum(symbols: np.ndarray) -> int:
-    """CRC32 of the decoded indices: detects a decoder that went astray instead of showing garbage."""
-    return zlib.crc32(np.ascontiguousarray(symbols, dtype="<u2").tobytes())
+def index_checksum(symbols: np.ndarray, crc: int = 0) -> int:
+    """CRC32 of the decoded indices: detects a decoder that went astray instead of showing garbage.
+    `crc`: the value of the indices before these (so a stream's chunks need not be kept)."""
+    return zlib.crc32(np.ascontiguousarray(symbols, dtype="<u2").tobytes(), crc)
 
 
 def _check_payload(payload: bytes, what: str) -> tuple[int, np.ndarray]:
@@ -69,7 +70,11 @@ def _check_payload(payload: bytes, what: str) -> tuple[int, np.ndarray]:
 
 
 def _check_symbols(symbols: np.ndarray, check: int, what: str) -> None:
-    if index_checksum(symbols) != check:
+    _check_crc(index_checksum(symbols), check, what)
+
+
+def _check_crc(crc: int, check: int, what: str) -> None:
+    if crc != check:
         raise GicFormatError(f"{what} failed its check value: decoded indices differ from the "
                              "encoder's (wrong weights, or a corrupt file)")
 
@@ -135,24 +140,23 @@ class TableEncoder:
         self._enc = constriction.stream.queue.RangeEncoder()
         self._family = constriction.stream.model.Categorical(perfect=False)
         self._symbols: list[np.ndarray] = []
-        self._probs: list[np.ndarray] = []
+        self._tables: list[np.ndarray] = []  # for the byte-aligned trim's check, as compact integers
 
     def encode(self, symbols: np.ndarray, freq: np.ndarray) -> None:
         """Code symbols[i] under the integer table freq[i] (len(symbols) x K)."""
         symbols = np.ascontiguousarray(symbols, dtype=np.int32)
         if not symbols.size:
             return
-        probs = _row_probs(freq)
-        self._enc.encode(symbols, self._family, probs)
+        self._enc.encode(symbols, self._family, _row_probs(freq))
         self._symbols.append(symbols)
-        if self.byte_aligned:
-            self._probs.append(probs)
+        if self.byte_aligned:  # uint16 where the frequencies fit: a quarter of int64's memory
+            self._tables.append(freq.astype(np.uint16) if 0 <= freq.min() and freq.max() < 1 << 16 else freq)
 
     def _decodes(self, payload: bytes) -> bool:
         try:
             dec = constriction.stream.queue.RangeDecoder(_padded_words(payload))
-            return all(np.array_equal(dec.decode(self._family, p), s)
-                       for s, p in zip(self._symbols, self._probs))
+            return all(np.array_equal(dec.decode(self._family, _row_probs(t.astype(np.int64))), s)
+                       for s, t in zip(self._symbols, self._tables))
         except Exception:  # noqa: BLE001 - a cut that does not decode is simply not taken
             return False
 
@@ -189,7 +193,7 @@ class TableDecoder:
                 raise GicFormatError(f"{what} has a malformed payload")
             self._check, words = None, np.frombuffer(payload, dtype="<u4").astype(np.uint32)
         self._family = constriction.stream.model.Categorical(perfect=False)
-        self._decoded: list[np.ndarray] = []
+        self._crc = 0  # of the symbols decoded so far
         try:
             self._dec = constriction.stream.queue.RangeDecoder(words)
         except Exception as exc:  # noqa: BLE001 - constriction's plain exceptions on garbage
@@ -203,15 +207,13 @@ class TableDecoder:
             out = np.asarray(self._dec.decode(self._family, _row_probs(freq)), dtype=np.int64)
         except Exception as exc:  # noqa: BLE001 - constriction's plain exceptions on garbage
             raise GicFormatError(f"{self.what} could not be decoded ({exc})") from None
-        self._decoded.append(out)
+        self._crc = index_checksum(out, self._crc)
         return out
 
     def finish(self) -> None:
         """Raise GicFormatError unless the symbols decoded match the encoder's check value."""
-        if self._check is None:
-            return
-        flat = np.concatenate(self._decoded) if self._decoded else np.zeros(0, np.int64)
-        _check_symbols(flat, self._check, self.what)
+        if self._check is not None:
+            _check_crc(self._crc, self._check, self.what)
 
 
 def ideal_bits(symbols: np.ndarray, freq: np.ndarray) -> float:
@@ -289,6 +291,13 @@ def table_groups(idx: np.ndarray) -> list[tuple[int, np.ndarray]]:
     return [(int(ranked[a]), order[a:b]) for a, b in zip(starts, ends)] if len(ranked) else []
 
 
+def _flat_index(idx: np.ndarray) -> np.ndarray:
+    """Table indices, flat, in their own integer type (a large latent's uint8 indices would be
+    8x the memory as int64; the stable sort orders them the same)."""
+    idx = np.asarray(idx)
+    return (idx if np.issubdtype(idx.dtype, np.integer) else idx.astype(np.int64)).ravel()
+
+
 class GroupedEncoder:
     """Range-codes chunks of symbols, symbol i of a chunk under table idx[i] of a TableSet, in the
     order (table index ascending, then position): the decoder knows every index of a chunk before
@@ -296,22 +305,21 @@ class GroupedEncoder:
 
     def __init__(self) -> None:
         self._enc = constriction.stream.queue.RangeEncoder()
-        self._symbols: list[np.ndarray] = []
+        self._crc = 0  # of the symbols coded so far (a large latent's symbols are not kept)
 
     def encode(self, symbols: np.ndarray, idx: np.ndarray, tables: TableSet) -> None:
         symbols = np.asarray(symbols, dtype=np.int32).ravel()
-        idx = np.asarray(idx, dtype=np.int64).ravel()
+        idx = _flat_index(idx)
         if symbols.size and (symbols.min() < 0 or symbols.max() >= tables.size):
             raise ValueError("symbol outside its tables' range")
         for k, where in table_groups(idx):
             part = np.ascontiguousarray(symbols[where])
             self._enc.encode(part, tables.model(k))
-            self._symbols.append(part)
+            self._crc = index_checksum(part, self._crc)
 
     def finish(self) -> bytes:
         words = self._enc.get_compressed().astype("<u4").tobytes()
-        flat = np.concatenate(self._symbols) if self._symbols else np.zeros(0, np.int32)
-        return index_checksum(flat).to_bytes(4, "little") + words
+        return self._crc.to_bytes(4, "little") + words
 
 
 class GroupedDecoder:
@@ -320,25 +328,24 @@ class GroupedDecoder:
     def __init__(self, payload: bytes, what: str = "layer") -> None:
         self.what = what
         self._check, words = _check_payload(payload, what)
-        self._decoded: list[np.ndarray] = []
+        self._crc = 0
         try:
             self._dec = constriction.stream.queue.RangeDecoder(words)
         except Exception as exc:  # noqa: BLE001 - constriction's plain exceptions on garbage
             raise GicFormatError(f"{what} could not be decoded ({exc})") from None
 
     def decode(self, idx: np.ndarray, tables: TableSet) -> np.ndarray:
-        """Symbols shaped like idx, symbol i under table idx[i]."""
-        flat_idx = np.asarray(idx, dtype=np.int64).ravel()
-        out = np.zeros(flat_idx.shape, dtype=np.int64)
+        """Symbols shaped like idx (int32), symbol i under table idx[i]."""
+        flat_idx = _flat_index(idx)
+        out = np.zeros(flat_idx.shape, dtype=np.int32)
         for k, where in table_groups(flat_idx):
             try:
-                part = np.asarray(self._dec.decode(tables.model(k), len(where)), dtype=np.int64)
+                part = np.asarray(self._dec.decode(tables.model(k), len(where)), dtype=np.int32)
             except Exception as exc:  # noqa: BLE001 - constriction's plain exceptions on garbage
                 raise GicFormatError(f"{self.what} could not be decoded ({exc})") from None
             out[where] = part
-            self._decoded.append(part)
+            self._crc = index_checksum(part, self._crc)
         return out.reshape(np.shape(idx))
 
     def finish(self) -> None:
-        flat = np.concatenate(self._decoded) if self._decoded else np.zeros(0, np.int64)
-        _check_symbols(flat, self._check, self.what)
+        _check_crc(self._crc, self._check, self.what)

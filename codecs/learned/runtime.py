@@ -153,6 +153,9 @@ class OnnxGraph:
 
     path: Path
     model_hash: bytes
+    #: False for a graph run once on a whole image's worth of data (MCDH's hyper-analysis): ORT's
+    #: arena would keep its peak allocated for the rest of the process; per-tile graphs keep it.
+    arena: bool = True
     _session: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -168,6 +171,7 @@ class OnnxGraph:
                 # MCDH's synthesis and running it once, medians of 7 with a training job on one of
                 # 2 cores: 0.85 s with spinning, 0.58 s without; opening the session 0.16 s vs 0.09 s).
                 options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                options.enable_cpu_mem_arena = self.arena
                 threads = _thread_limit()
                 if threads:  # e.g. a batch worker's share of the CPUs (ORT does not read OMP_NUM_THREADS)
                     options.intra_op_num_threads = threads

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 #: context ~0.5 s) of ~2.1 s in all.
 LATENT_SHARE = 0.35
 STEP_SHARES = (0.15, 0.3, 1.0)
+#: Latent positions per chunk of the encoder's residuals (float64 temporaries of m x chunk).
+RESIDUAL_CHUNK = 8192
 
 
 def default_weights_path() -> Path:
@@ -79,13 +81,14 @@ class MCDHCodec(LearnedCodec):
         return np.broadcast_to(np.arange(shape[0])[:, None, None], shape)
 
     def latents(self, image: np.ndarray, quality: int, progress: ProgressFn | None = None):
-        """(gain-scaled latent m x h x w float64, spatial hyper-latent, channel hyper-latent) (ints)."""
+        """(gain-scaled latent m x h x w float32, spatial hyper-latent, channel hyper-latent) (ints);
+        float32 as the networks give it (float64 would only double its memory)."""
         r = self.loaded.config.z_support
         if self.runtime == "onnx":
             L = self.loaded
             yg = self.analyse_tiled(lambda x: L.analyse(x, quality - 1), self.to_array(image), progress)
             zs, zc = L.hyper_analyse(yg)
-            return yg[0].astype(np.float64), self._round_z(zs[0], r), self._round_z(zc[0], r)
+            return yg[0], self._round_z(zs[0], r), self._round_z(zc[0], r)
         import torch
         import torch.nn.functional as F
 
@@ -97,7 +100,7 @@ class MCDHCodec(LearnedCodec):
             yg = y * model.gain(torch.tensor([quality - 1], device=y.device))
             zs, zc = model.hyper_analyse(yg)
         zs, zc = (self._round_z(z[0].double().cpu().numpy(), r) for z in (zs, zc))
-        return yg[0].double().cpu().numpy(), zs, zc
+        return yg[0].float().cpu().numpy(), zs, zc
 
     @staticmethod
     def _round_z(z: np.ndarray, r: int) -> np.ndarray:
@@ -108,23 +111,38 @@ class MCDHCodec(LearnedCodec):
                 done: Callable[[int], None] | None = None):
         """Run both checkerboard passes; `code(mean, idx, sel)` gets the pass's means and table
         indices at its positions only (m x N, N = sel.sum(), row-major as `[:, sel]`) and returns
-        their integer residuals (m x N); `done(step)` runs after the hyper-decoder (step 0) and
-        after each pass (steps 1, 2). Returns the decoded latent at ACT bits.
+        their integer residuals (m x N); `done(step)` runs after the hyper-decoder's channel part
+        (step 0) and after each pass (steps 1, 2). Returns the decoded latent at ACT bits (int32).
 
         Only the positions a pass codes are computed (its 1x1 layers, and the context conv at the
-        non-anchors): the same integers as the whole maps of `coding_tables`, at half the work;
-        on one BLAS thread (`learned.blas`: faster for products this small)."""
+        non-anchors), in row bands (`FixedEntropy.bands`: hyper features, context and layers of a
+        band at a time, the hyper features computed again for the second pass): the same integers
+        as the whole maps of `coding_tables`, with working memory bounded by the band; the pass's
+        means (int32) and table indices (uint8) are kept whole, as the coder orders a pass by
+        table. On one BLAS thread (`learned.blas`: faster for products this small)."""
         fx = self.loaded.fixed
         anchors = anchor_mask(h, w)
-        y = np.zeros((self.loaded.config.m, h, w), np.int64)
+        y = np.zeros((self.loaded.config.m, h, w), np.int32)  # |y| < 2**24: ACT bits of +-(2**13)
+        bands = fx.bands(h, w)
+        small = np.uint8 if len(fx.thresholds) <= 256 else np.int64  # table indices
         with one_blas_thread():
-            feat = fx.hyper(zs, zc, h, w)
+            ch = fx.channel(zc)
             if done is not None:
                 done(0)
             for which, sel in ((0, anchors), (1, ~anchors)):
-                f = feat[:, sel] if which == 0 else feat[:, sel] + fx.context(y, anchors, at=sel)
-                mean, idx = fx.params(f, which)
-                y[:, sel] = (code(mean, idx, sel) << ACT) + mean
+                glob = fx.global_context(y, anchors) if which else None
+                means, idxs = [], []
+                for a, b in bands:
+                    at = sel[a:b]
+                    f = fx.hyper_rows(zs, ch, a, b, w)[:, at]
+                    if which:
+                        f += fx.local_rows(y, a, b, at) + glob[:, None]
+                    mean, idx = fx.params(f, which)
+                    means.append(mean.astype(np.int32))
+                    idxs.append(idx.astype(small))
+                mean, idx = np.concatenate(means, 1), np.concatenate(idxs, 1)
+                del means, idxs
+                y[:, sel] = (code(mean, idx, sel).astype(np.int32) << ACT) + mean
                 if done is not None:
                     done(which + 1)
         return y
@@ -149,7 +167,11 @@ class MCDHCodec(LearnedCodec):
         enc.encode(zs + r, self._zs_index(zs.shape), L.zs_tables)
 
         def code(mean, idx, sel):
-            s = np.clip(np.round(yg[:, sel] - mean / float(1 << ACT)), -Y_SUPPORT, Y_SUPPORT).astype(np.int64)
+            target = yg[:, sel]
+            s = np.empty(mean.shape, np.int16)  # |s| <= Y_SUPPORT
+            for n in range(0, s.shape[1], RESIDUAL_CHUNK):  # float64 temporaries of a chunk only
+                c = slice(n, n + RESIDUAL_CHUNK)
+                s[:, c] = np.clip(np.round(target[:, c] - mean[:, c] / float(1 << ACT)), -Y_SUPPORT, Y_SUPPORT)
             enc.encode(s + Y_SUPPORT, idx, L.y_tables)
             return s
         self._passes(zs, zc, h, w, code)
@@ -190,6 +212,7 @@ class MCDHCodec(LearnedCodec):
         f, level, y = self.decode_latent(data, part(progress, 0.0, LATENT_SHARE))
         progress = part(progress, LATENT_SHARE, 1.0)
         latent = (y.astype(np.float32) / np.float32(1 << ACT))[None]  # exact: |y| < 2**24
+        del y  # the synthesis holds the float latent only
         if self.runtime == "onnx":
             L = self.loaded
             return self.synthesise_image(lambda t: L.synthesise(t, level - 1), latent,

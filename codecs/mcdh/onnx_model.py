@@ -72,5 +72,6 @@ def load_onnx_mcdh(weights: str | Path) -> OnnxMCDH:
         model_id, info = str(meta["model_id"]), dict(meta.get("info") or {})
     except (KeyError, TypeError, ValueError):
         raise CodecError(f"{side} lacks MCDH's identity, tables or entropy parameters") from None
-    graphs = [runtime.OnnxGraph(runtime.graph_path(weights, g), model_hash) for g in GRAPHS]
+    # the hyper-analysis runs once on the whole latent: no arena to hold its peak afterwards
+    graphs = [runtime.OnnxGraph(runtime.graph_path(weights, g), model_hash, arena=g != "hyper") for g in GRAPHS]
     return OnnxMCDH(model_id, model_hash, cfg, fixed, *tables, info, *graphs)

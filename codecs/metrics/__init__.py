@@ -19,26 +19,49 @@ same numbers.
 """
 from __future__ import annotations
 
+import importlib
 import math
-from typing import Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
-import torch
 
 from gic.codecs.errors import CodecError
 
-from . import dists, lpips, refcache
-from .dists import DISTS
-from .lpips import LPIPS, check_images, lpips_map
-from .pixel import MS_SSIM_MIN_SIZE, ms_ssim, psnr
-from .weights import DISTS_SETUP_COMMAND
+from ..names import METRICS  # the names live where importing them needs no torch
+from ..torch_check import require_torch
+from .pixel import MS_SSIM_MIN_SIZE, check_images, ms_ssim, psnr
 
-from ..names import METRICS  # noqa: E402  (the names live where importing them needs no torch)
+if TYPE_CHECKING:
+    import torch
+
+    from . import dists, lpips, refcache
+    from .dists import DISTS
+    from .lpips import LPIPS, lpips_map
+    from .weights import DISTS_SETUP_COMMAND
 
 __all__ = [
     "METRICS", "DISTS", "DISTS_SETUP_COMMAND", "LPIPS", "compute", "dists", "lpips", "lpips_map",
     "ms_ssim", "psnr", "refcache",
 ]
+
+#: The names that need torch, as (submodule, attribute or None for the module itself): loaded on
+#: first use (PEP 562), so PSNR and MS-SSIM work in an installation without torch.
+_NEEDS_TORCH = {
+    "lpips": ("lpips", None), "dists": ("dists", None), "refcache": ("refcache", None),
+    "LPIPS": ("lpips", "LPIPS"), "lpips_map": ("lpips", "lpips_map"), "DISTS": ("dists", "DISTS"),
+    "DISTS_SETUP_COMMAND": ("weights", "DISTS_SETUP_COMMAND"),
+}
+_LABELS = {"lpips": "LPIPS", "dists": "DISTS"}
+
+
+def __getattr__(name: str) -> Any:
+    """The torch-backed parts, imported when first asked for (CodecError when torch is missing)."""
+    if name not in _NEEDS_TORCH:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attr = _NEEDS_TORCH[name]
+    require_torch(f"the metric {_LABELS[module]}" if module in _LABELS else f"{__name__}.{name}")
+    mod = importlib.import_module(f".{module}", __name__)
+    return mod if attr is None else getattr(mod, attr)
 
 
 def compute(
@@ -51,7 +74,8 @@ def compute(
 
     PSNR is inf for identical images. MS-SSIM is NaN for images under 161 px on a side (undefined
     at 5 scales) rather than an error, so the other metrics of a small image are still reported.
-    A missing DISTS weights file raises CodecError naming the set-up command.
+    A missing DISTS weights file raises CodecError naming the set-up command, and LPIPS or DISTS
+    without torch installed one saying so.
     """
     check_images(ref, dist)
     wanted = list(metrics)
@@ -65,8 +89,6 @@ def compute(
         elif name == "ms-ssim":
             h, w = ref.shape[:2]
             out[name] = ms_ssim(ref, dist) if min(h, w) >= MS_SSIM_MIN_SIZE else math.nan
-        elif name == "lpips":
-            out[name] = lpips.lpips(ref, dist, device)
-        else:
-            out[name] = dists.dists(ref, dist, device)
+        else:  # lpips, dists: the module of that name is also its function
+            out[name] = __getattr__(name)(ref, dist, device)
     return out

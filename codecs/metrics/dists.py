@@ -22,7 +22,7 @@ from torch import nn
 from gic.codecs.errors import CodecError
 
 from . import refcache, weights
-from .lpips import check_images
+from .pixel import check_images
 from .tiling import tiles
 
 #: Channels of the six compared stages: the raw image, then relu1_2, relu2_2, relu3_3, relu4_3, relu5_3.

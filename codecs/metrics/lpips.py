@@ -23,6 +23,7 @@ from torch import nn
 from gic.codecs.errors import CodecError
 
 from . import refcache, weights
+from .pixel import check_images  # noqa: F401 - also part of this module's API
 from .tiling import tiles
 
 #: Channels of the five ReLU outputs LPIPS compares.
@@ -135,19 +136,6 @@ def to_tensor_pm1(image: np.ndarray, device: torch.device) -> torch.Tensor:
     """uint8 HxWx3 -> 1x3xHxW float32 in [-1, 1] (LPIPS' input convention)."""
     t = torch.from_numpy(image.copy()).to(device)  # copy: contiguous, writable (tiles are views)
     return t.permute(2, 0, 1).unsqueeze(0).float().div_(127.5).sub_(1.0)
-
-
-def check_images(ref: np.ndarray, dist: np.ndarray) -> None:
-    """Both images must be uint8 RGB (HxWx3) of the same size."""
-    for name, im in (("reference", ref), ("distorted", dist)):
-        if not isinstance(im, np.ndarray) or im.dtype != np.uint8 or im.ndim != 3 or im.shape[2] != 3:
-            shape = getattr(im, "shape", None)
-            dtype = getattr(im, "dtype", type(im).__name__)
-            raise CodecError(f"{name} image must be a uint8 HxWx3 RGB array, got {dtype} {shape}")
-    if ref.shape != dist.shape:
-        raise CodecError(
-            f"images differ in size: {ref.shape[1]}x{ref.shape[0]} vs {dist.shape[1]}x{dist.shape[0]}"
-        )
 
 
 def get_model(device: str | torch.device | None = None) -> LPIPS:

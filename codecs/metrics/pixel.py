@@ -17,7 +17,6 @@ import numpy as np
 
 from gic.codecs.errors import CodecError
 
-from .lpips import check_images
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 WIN_SIZE = 11
@@ -28,6 +27,19 @@ DATA_RANGE = 255.0
 MS_SSIM_MIN_SIZE = (WIN_SIZE - 1) * 2 ** (len(MS_SSIM_WEIGHTS) - 1) + 1
 #: Output rows filtered at once (bounded memory whatever the image height).
 _BAND = 256
+
+
+def check_images(ref: np.ndarray, dist: np.ndarray) -> None:
+    """Both images must be uint8 RGB (HxWx3) of the same size."""
+    for name, im in (("reference", ref), ("distorted", dist)):
+        if not isinstance(im, np.ndarray) or im.dtype != np.uint8 or im.ndim != 3 or im.shape[2] != 3:
+            shape = getattr(im, "shape", None)
+            dtype = getattr(im, "dtype", type(im).__name__)
+            raise CodecError(f"{name} image must be a uint8 HxWx3 RGB array, got {dtype} {shape}")
+    if ref.shape != dist.shape:
+        raise CodecError(
+            f"images differ in size: {ref.shape[1]}x{ref.shape[0]} vs {dist.shape[1]}x{dist.shape[0]}"
+        )
 
 
 def psnr(ref: np.ndarray, dist: np.ndarray) -> float:

@@ -41,15 +41,32 @@ def default_weights_path() -> Path:
     return path("models", "uigc-prior.pt")
 
 
-def edge_strength(image: np.ndarray, factor: int, h: int, w: int) -> np.ndarray:
-    """Mean Sobel gradient magnitude of the luma in each token's block (h x w)."""
-    y = image.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    p = np.pad(y, 1, mode="edge")
-    gx = (p[:-2, 2:] + 2 * p[1:-1, 2:] + p[2:, 2:]) - (p[:-2, :-2] + 2 * p[1:-1, :-2] + p[2:, :-2])
-    gy = (p[2:, :-2] + 2 * p[2:, 1:-1] + p[2:, 2:]) - (p[:-2, :-2] + 2 * p[:-2, 1:-1] + p[:-2, 2:])
-    mag = np.zeros((h * factor, w * factor), np.float32)
-    mag[:y.shape[0], :y.shape[1]] = np.hypot(gx, gy)
-    return mag.reshape(h, factor, w, factor).mean(axis=(1, 3))
+#: Token rows per band of `edge_strength`: its float32 maps are ~28 bytes a pixel (1.3 GB for an
+#: 8000x6000 photo at once); a band of 8 token rows of it is 128 pixel rows.
+EDGE_BAND = 8
+
+
+def edge_strength(image: np.ndarray, factor: int, h: int, w: int, band: int = EDGE_BAND) -> np.ndarray:
+    """Mean Sobel gradient magnitude of the luma in each token's block (h x w), `band` token rows
+    at a time (each band's luma with one pixel row of context, the image's edge replicated as a
+    whole-image pad would: the same float32 values)."""
+    rows = image.shape[0]
+    out = np.empty((h, w), np.float32)
+    for a in range(0, h, band):
+        b = min(h, a + band)
+        top, bottom = a * factor, min(rows, b * factor)
+        if top >= bottom:  # token rows past the image (none for a grid of this image)
+            out[a:b] = 0
+            continue
+        idx = np.clip(np.arange(top - 1, bottom + 1), 0, rows - 1)
+        y = image[idx].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+        p = np.pad(y, ((0, 0), (1, 1)), mode="edge")
+        gx = (p[:-2, 2:] + 2 * p[1:-1, 2:] + p[2:, 2:]) - (p[:-2, :-2] + 2 * p[1:-1, :-2] + p[2:, :-2])
+        gy = (p[2:, :-2] + 2 * p[2:, 1:-1] + p[2:, 2:]) - (p[:-2, :-2] + 2 * p[:-2, 1:-1] + p[:-2, 2:])
+        mag = np.zeros(((b - a) * factor, w * factor), np.float32)
+        mag[:bottom - top, :y.shape[1]] = np.hypot(gx, gy)
+        out[a:b] = mag.reshape(b - a, factor, w, factor).mean(axis=(1, 3))
+    return out
 
 
 def roi_to_grid(roi: np.ndarray, factor: int, h: int, w: int) -> np.ndarray:

@@ -19,8 +19,7 @@ import numpy as np
 
 from ..errors import GicFormatError
 from ..learned.entropy import TableDecoder, TableEncoder
-from ..learned.blas import one_blas_thread
-from .fixed import FixedPrior, frequencies
+from .fixed import FixedPrior, PriorPass
 from .schedule import FILL, NUM_STEPS, step_map
 
 LAST = NUM_STEPS - 1
@@ -95,16 +94,26 @@ def split_keep(payload: bytes, what: str) -> tuple[list[int], bytes]:
     return keep16, payload[n:]
 
 
-def _pass_logits(prior: FixedPrior, tokens: np.ndarray, step: int) -> np.ndarray:
-    """One prior pass, on one BLAS thread: its products are small and its integers exact in any
-    order, so splitting them over cores only costs time (`learned.blas`; measured on kodim23's
-    48 x 32 grid with one core busy: 0.20 s a pass on 1 thread, 0.52 s on 2)."""
-    with one_blas_thread():
-        return prior.head(prior.features(tokens, step))  # h x w x K
-
-
 def _costs(tables: np.ndarray, values: np.ndarray) -> np.ndarray:
     return -np.log2(tables[np.arange(len(tables)), values] / tables.sum(1))
+
+
+def _flag_context(run: PriorPass, droppable: np.ndarray) -> np.ndarray:
+    return np.concatenate([flag_context(t) for t in run.tables(droppable)])
+
+
+def _code_step(run: PriorPass, where: np.ndarray, code: Callable[[np.ndarray, np.ndarray], np.ndarray],
+               cost: np.ndarray) -> np.ndarray:
+    """Code the tokens at `where` chunk by chunk: `code(tables, sl)` codes the positions `sl` of
+    `where`'s raster order and returns their tokens; their costs go into `cost`. The tokens."""
+    out, costs, n = [], [], 0
+    for t in run.tables(where):
+        sl = slice(n, n + len(t))
+        out.append(code(t, sl))
+        costs.append(_costs(t, out[-1]))
+        n += len(t)
+    cost[where] = np.concatenate(costs)
+    return np.concatenate(out)
 
 
 def encode_grid(prior: FixedPrior, grid: np.ndarray, droppable: np.ndarray, drop: np.ndarray,
@@ -123,21 +132,24 @@ def encode_grid(prior: FixedPrior, grid: np.ndarray, droppable: np.ndarray, drop
     for s in range(NUM_STEPS):
         prefix = b""
         enc = TableEncoder(checksum=False, byte_aligned=byte_aligned)
-        logits = _pass_logits(prior, tokens, s)
+        run = prior.run(tokens, s)
         where = steps == s
         if s == LAST and droppable.any():
-            context = flag_context(frequencies(logits[droppable], prior.out_exp))
+            context = _flag_context(run, droppable)
             kept = ~drop[droppable]
             keep16 = keep_probabilities(context, kept)
             coded, ftables, _ = _flags(context, keep16)
             enc.encode(kept[coded].astype(np.int64), ftables)
             prefix = pack_keep(keep16) if byte_aligned else np.asarray(keep16, "<u2").tobytes()
             where = where & ~drop
-        tables = frequencies(logits[where], prior.out_exp)
-        enc.encode(grid[where], tables)
-        cost[where] = _costs(tables, grid[where])
+        values = grid[where]
+
+        def code(tables: np.ndarray, sl: slice) -> np.ndarray:
+            enc.encode(values[sl], tables)
+            return values[sl]
+        _code_step(run, where, code, cost)
         layers.append(prefix + enc.finish())
-        tokens[where] = grid[where]
+        tokens[where] = values
         if progress is not None and progress(s):
             break
     return layers, cost
@@ -162,29 +174,27 @@ def decode_grid(prior: FixedPrior, layers: list[bytes], h: int, w: int, droppabl
     tokens = np.full((h, w), prior.cfg.vocab, dtype=np.int64)
     sent = np.zeros((h, w), bool)
     cost = np.zeros((h, w))
-    logits = _pass_logits(prior, tokens, 0)
+    run = prior.run(tokens, 0)
     for s, payload in enumerate(layers[:NUM_STEPS]):
         where = steps == s
         if s == LAST and droppable.any():
             keep16, payload = (split_keep if byte_aligned else _split_keep)(payload, f"{what} {s + 1}")
         dec = TableDecoder(payload, what=f"{what} {s + 1}", checksum=False, byte_aligned=byte_aligned)
         if s == LAST and droppable.any():
-            context = flag_context(frequencies(logits[droppable], prior.out_exp))
+            context = _flag_context(run, droppable)
             coded, ftables, kept = _flags(context, keep16)
             kept[coded] = dec.decode(ftables).astype(bool)
             drop = np.zeros((h, w), bool)
             drop[droppable] = ~kept
             where = where & ~drop
-        tables = frequencies(logits[where], prior.out_exp)
-        values = dec.decode(tables)
+        values = _code_step(run, where, lambda tables, sl: dec.decode(tables), cost)
         dec.finish()
         tokens[where], sent[where] = values, True
-        cost[where] = _costs(tables, values)
         later = ~sent
         if s < LAST:
-            logits = _pass_logits(prior, tokens, s + 1)
+            run = prior.run(tokens, s + 1)
         elif later.any():
-            logits = _pass_logits(prior, tokens, FILL)
+            run = prior.run(tokens, FILL)
         guess = tokens.copy()
-        guess[later] = logits[later].argmax(-1)
+        guess[later] = run.argmax(later)
         yield Decoded(s + 1, guess, sent.copy(), cost.copy())

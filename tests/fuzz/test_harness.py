@@ -96,3 +96,34 @@ def test_reseal_reaches_past_the_crc():
     assert container.unpack(resealed).layers[0] != f.layers[0]
     assert targets.reseal(b"not gic") == b"not gic"
     assert zlib.crc32(resealed) != zlib.crc32(damaged)
+
+
+def test_array_comparisons_bypass_atheris_hook_and_keep_their_results():
+    """atheris' native comparison hook keeps non-bool results alive (an array comparison leaks
+    its whole result): arrays must be compared plainly, everything else still reaches the hook."""
+    import dis
+    import types
+
+    import numpy as np
+
+    try:  # the opcode argument's layout of this Python, as atheris passes it
+        from atheris.version_dependent import CMP_OP_SHIFT_AMOUNT as shift
+    except ImportError:
+        shift = 0
+    seen = []
+
+    def native(a, b, op, counter, is_const):
+        seen.append((type(a).__name__, type(b).__name__))
+        return {"<": a < b, "<=": a <= b, "==": a == b, "!=": a != b, ">": a > b, ">=": a >= b}[dis.cmp_op[op >> shift]]
+
+    fake = types.SimpleNamespace(_trace_cmp=native)
+    engine.plain_array_comparisons(fake)
+    engine.plain_array_comparisons(fake)  # idempotent: not wrapped twice
+    arr = np.array([0, 1, 2])
+    for i, name in enumerate(dis.cmp_op):
+        op = i << shift
+        want = {"<": arr < 1, "<=": arr <= 1, "==": arr == 1, "!=": arr != 1, ">": arr > 1, ">=": arr >= 1}[name]
+        assert np.array_equal(fake._trace_cmp(arr, 1, op, 0, False), want)
+        assert fake._trace_cmp(3, 1, op, 0, False) == {"<": False, "<=": False, "==": False, "!=": True,
+                                                       ">": True, ">=": True}[name]
+    assert seen == [("int", "int")] * len(dis.cmp_op)  # only the int comparisons reached the hook

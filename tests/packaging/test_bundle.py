@@ -1,15 +1,18 @@
 """The PyInstaller bundle: its macOS document types, its argv rule, and (GIC_TEST_BUNDLE=1) a real
-build started offscreen to screenshot the bundled sample.
+build started offscreen to screenshot the bundled sample; GIC_TEST_BUNDLE_NOTORCH=1 does the same for
+the torch-free flavour (`GIC_BUNDLE_TORCH=0`) and decodes files of every learned codec with it.
 
-Building takes several minutes on 2 cores (PyInstaller analyses all of torch), so the build test
-runs only when asked: `GIC_TEST_BUNDLE=1 pytest tests/packaging/test_bundle.py`; it reuses a bundle
-already at $GIC_BUNDLE_DIR (default dist/bundle/gic) when one is there.
+Building takes several minutes on 2 cores (PyInstaller analyses all of torch), so the build tests
+run only when asked: `GIC_TEST_BUNDLE=1 GIC_TEST_BUNDLE_NOTORCH=1 pytest tests/packaging/test_bundle.py`;
+they reuse a bundle already at $GIC_BUNDLE_DIR (default dist/bundle/gic) or $GIC_BUNDLE_NOTORCH_DIR
+(default dist/bundle-notorch/gic) when one is there.
 """
 from __future__ import annotations
 
 import os
 import plistlib
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -60,17 +63,41 @@ def test_bundle_knows_every_cli_command(entry, monkeypatch):
     assert seen["argv"] == ["thumbnail", "--help"]
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("GIC_TEST_BUNDLE") != "1",
-                    reason="builds the PyInstaller bundle (minutes): set GIC_TEST_BUNDLE=1")
-def test_bundle_starts_offscreen_and_screenshots_the_sample(tmp_path):
-    bundle = Path(os.environ.get("GIC_BUNDLE_DIR", REPO / "dist" / "bundle" / "gic"))
+#: flavour -> (env var that asks for its test, env var naming a built one, default folder, GIC_BUNDLE_TORCH)
+FLAVOURS = {"torch": ("GIC_TEST_BUNDLE", "GIC_BUNDLE_DIR", "bundle", "1"),
+            "notorch": ("GIC_TEST_BUNDLE_NOTORCH", "GIC_BUNDLE_NOTORCH_DIR", "bundle-notorch", "0")}
+
+
+def _flavours():
+    for name, (ask, *_rest) in FLAVOURS.items():
+        yield pytest.param(name, marks=pytest.mark.skipif(
+            os.environ.get(ask) != "1", reason=f"builds the PyInstaller bundle (minutes): set {ask}=1"))
+
+
+def built_bundle(flavour: str) -> Path:
+    """The bundle folder of `flavour`, built first unless one is there already."""
+    _ask, dir_var, folder, with_torch = FLAVOURS[flavour]
+    bundle = Path(os.environ.get(dir_var, REPO / "dist" / folder / "gic"))
     if not (bundle / "gic").is_file():
-        proc = subprocess.run(["bash", str(REPO / "packaging" / "build_bundle.sh")], cwd=REPO,
+        env = {**os.environ, "GIC_BUNDLE_TORCH": with_torch, "GIC_BUNDLE_OUT": str(bundle.parent)}
+        proc = subprocess.run(["bash", str(REPO / "packaging" / "build_bundle.sh")], cwd=REPO, env=env,
                               capture_output=True, text=True, timeout=3600)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return bundle
+
+
+def bundle_env(home: Path) -> dict[str, str]:
+    """A user's environment: none of the checkout's Python paths or weights."""
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "GIC_WEIGHTS_DIR", "VIRTUAL_ENV"}}
-    env.update(QT_QPA_PLATFORM="offscreen", PATH="/usr/bin:/bin", HOME=str(tmp_path))
+    env.update(QT_QPA_PLATFORM="offscreen", PATH="/usr/bin:/bin", HOME=str(home))
+    return env
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flavour", list(_flavours()))
+def test_bundle_starts_offscreen_and_screenshots_the_sample(tmp_path, flavour):
+    bundle = built_bundle(flavour)
+    env = bundle_env(tmp_path)
     shot = tmp_path / "shot.png"
     proc = subprocess.run([str(bundle / "gic"), "view", "--screenshot", str(shot)], cwd=tmp_path,
                           capture_output=True, text=True, env=env, timeout=600)
@@ -87,3 +114,43 @@ def test_bundle_starts_offscreen_and_screenshots_the_sample(tmp_path):
     proc = subprocess.run([str(bundle / "gic"), "thumbnail", str(sample), str(thumb), "--size", "64"],
                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("GIC_TEST_BUNDLE_NOTORCH") != "1",
+                    reason="builds the torch-free PyInstaller bundle (minutes): set GIC_TEST_BUNDLE_NOTORCH=1")
+def test_torch_free_bundle_decodes_every_learned_codec_and_refuses_torch_features_in_one_line(tmp_path):
+    bundle = built_bundle("notorch")
+    internal = bundle / "_internal"
+    assert not (internal / "torch").exists() and not list(internal.glob("libtorch*"))
+    assert not list((internal / "gic" / "resources" / "weights").glob("*.pt"))  # LPIPS/DISTS: torch only
+    env = bundle_env(tmp_path)
+
+    def run(*argv: object) -> subprocess.CompletedProcess:
+        return subprocess.run([str(bundle / "gic"), *map(str, argv)], capture_output=True, text=True,
+                              cwd=tmp_path, timeout=600, env=env)
+
+    def dev(*argv: object) -> None:  # the development install (with torch)
+        proc = subprocess.run([sys.executable, "-m", "gic.cli", *map(str, argv)], capture_output=True,
+                              text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+
+    source = REPO / "tests" / "data" / "kodim23_64x48.png"
+    for codec in ("progic", "uigc", "mcdh"):
+        dev("encode", source, tmp_path / f"{codec}.gic", "--codec", codec)
+        dev("decode", tmp_path / f"{codec}.gic", tmp_path / f"{codec}-dev.png")
+        proc = run("decode", tmp_path / f"{codec}.gic", tmp_path / f"{codec}.png")
+        assert proc.returncode == 0, proc.stderr
+        with Image.open(tmp_path / f"{codec}.png") as a, Image.open(tmp_path / f"{codec}-dev.png") as b:
+            diff = np.abs(np.asarray(a, int) - np.asarray(b, int))
+        assert diff.max() <= 1, (codec, diff.max())  # both on ONNX Runtime: the same picture
+    one_line = {("encode", source, tmp_path / "x.gic", "--codec", "mcdh", "--device", "cuda"): "--device cuda",
+                ("metrics", source, source, "--metrics", "lpips"): "the metric LPIPS",
+                ("train", "--family", "mcdh", "--data", tmp_path, "--out", tmp_path / "t"): "'gic train'"}
+    for argv, what in one_line.items():
+        proc = run(*argv)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        (line,) = proc.stderr.splitlines()
+        assert line.startswith(f"gic: error: {what} needs PyTorch"), line
+    proc = run("metrics", source, tmp_path / "mcdh.png")
+    assert proc.returncode == 0 and "PSNR" in proc.stdout and proc.stderr.count("needs PyTorch") == 2, proc.stderr

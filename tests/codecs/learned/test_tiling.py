@@ -7,7 +7,7 @@ import pytest
 
 from gic.codecs.base import Cancelled
 from gic.codecs.learned.codec import LearnedCodec
-from gic.codecs.learned.tiling import synthesise_image, synthesise_tiled, tile_spans
+from gic.codecs.learned.tiling import FloatImage, analyse_tiled, synthesise_image, synthesise_tiled, tile_spans
 
 FACTOR = 4
 
@@ -47,3 +47,23 @@ def test_progress_returning_true_cancels(workers):
         synthesise_image(fake_synthesise, (grid,), FACTOR, 80, 80, LearnedCodec.to_image, tile=4,
                          halo=1, workers=workers, progress=stop, cancelled=Cancelled)
     assert len(seen) == 1 and seen[0] < 1.0
+
+
+def test_float_image_slices_equal_the_whole_padded_float_image():
+    # what to_array made before it converted tile by tile: convert, divide, edge-pad, all at once
+    rng = np.random.default_rng(1)
+    for h, w in ((1, 1), (16, 16), (17, 33), (129, 257)):
+        image = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        whole = image.transpose(2, 0, 1)[None].astype(np.float32) / np.float32(255.0)
+        whole = np.pad(whole, ((0, 0), (0, 0), (0, -h % 16), (0, -w % 16)), mode="edge")
+        lazy = FloatImage(image, 16)
+        assert lazy.shape == whole.shape
+        for _ in range(20):
+            y0, x0 = rng.integers(0, whole.shape[2]), rng.integers(0, whole.shape[3])
+            y1, x1 = rng.integers(y0 + 1, whole.shape[2] + 1), rng.integers(x0 + 1, whole.shape[3] + 1)
+            assert np.array_equal(lazy[..., y0:y1, x0:x1], whole[..., y0:y1, x0:x1])
+        # analysis in tiles of a FloatImage and of the whole array: the same
+        pool = lambda x: x[..., 7::16, 15::16] + x[..., ::16, ::16]  # per pixel: equal on any tiling
+        assert np.array_equal(analyse_tiled(pool, lazy, 16, tile=2, halo=1), analyse_tiled(pool, whole, 16, tile=2, halo=1))
+    with pytest.raises(TypeError):
+        FloatImage(image, 16)[0]

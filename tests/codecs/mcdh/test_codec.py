@@ -51,6 +51,16 @@ def test_decoder_finds_the_encoders_latents(codec, image):
     assert np.abs(y / (1 << ACT) - yg).max() <= 0.5 + 1e-9 or np.abs(y / (1 << ACT)).max() > 190
 
 
+def test_passes_in_bands_of_one_row_write_and_read_the_same(codec, image, files, monkeypatch):
+    # the default bands cover the test image whole; one-row bands cut every row
+    from gic.codecs.mcdh import fixed
+    _, _, y = codec.decode_latent(files[4])
+    monkeypatch.setattr(fixed, "BAND", 1)
+    assert len(codec.loaded.fixed.bands(*y.shape[1:])) == y.shape[1]
+    assert codec.encode(image, 4) == files[4]
+    assert np.array_equal(codec.decode_latent(files[4])[2], y)
+
+
 def test_roi_is_refused_clearly(codec, image):
     roi = np.zeros(image.shape[:2], np.uint8)
     roi[:50, :50] = 1

@@ -75,3 +75,20 @@ def test_partial_passes_give_the_whole_maps_integers_at_their_positions():
     for which, sel, f in ((0, a, feat), (1, ~a, full)):
         for whole, some in zip(fx.params(f, which), fx.params(f[:, sel], which)):
             assert np.array_equal(some, whole[:, sel])
+
+
+def test_row_bands_give_the_whole_maps_integers():
+    # the codec runs both passes in row bands: each of the hyper-decoder's 3x3 convs (1/64, 1/32,
+    # 1/16) needs its row of context either side, the 5x5 context conv two rows; bands of 1-3
+    # rows cut everywhere, and grid sizes not a multiple of 4 leave the hyper map's padded rows
+    _, fx, zs, zc, y, h, w = _setup()
+    a = anchor_mask(h, w)
+    whole = fx.hyper(zs, zc, h, w)
+    y_fixed = np.where(a, np.round(y * (1 << ACT)).astype(np.int64), 0)
+    ctx = fx.context(y_fixed, a, at=~a)
+    ch = fx.channel(zc)
+    for rows in (1, 2, 3):
+        cuts = [(r, min(h, r + rows)) for r in range(0, h, rows)]
+        assert np.array_equal(np.concatenate([fx.hyper_rows(zs, ch, r0, r1, w) for r0, r1 in cuts], 1), whole)
+        local = np.concatenate([fx.local_rows(y_fixed, r0, r1, (~a)[r0:r1]) for r0, r1 in cuts], 1)
+        assert np.array_equal(local + fx.global_context(y_fixed, a)[:, None], ctx)

@@ -8,7 +8,7 @@ import pytest
 
 from gic.codecs import container, registry
 from gic.codecs.errors import GicFormatError
-from gic.codecs.uigc.codec import KEEP_FRACTION, choose_drops, roi_to_grid
+from gic.codecs.uigc.codec import KEEP_FRACTION, choose_drops, edge_strength, roi_to_grid
 from gic.codecs.uigc.coding import LAST
 from gic.codecs.uigc.schedule import NUM_STEPS, step_map
 
@@ -83,6 +83,29 @@ def test_edge_ranking_keeps_the_strongest_edges():
     drop = choose_drops(droppable, 0.5, strength)
     assert list(drop[0]) == [True, False, False, True]
     assert choose_drops(droppable, 0.0, strength)[0].all() and not choose_drops(droppable, 1.0, None).any()
+
+
+def _whole_image_edge_strength(image, factor, h, w):
+    """The whole-image formula edge_strength had before it ran in bands (the reference)."""
+    y = image.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    p = np.pad(y, 1, mode="edge")
+    gx = (p[:-2, 2:] + 2 * p[1:-1, 2:] + p[2:, 2:]) - (p[:-2, :-2] + 2 * p[1:-1, :-2] + p[2:, :-2])
+    gy = (p[2:, :-2] + 2 * p[2:, 1:-1] + p[2:, 2:]) - (p[:-2, :-2] + 2 * p[:-2, 1:-1] + p[:-2, 2:])
+    mag = np.zeros((h * factor, w * factor), np.float32)
+    mag[:y.shape[0], :y.shape[1]] = np.hypot(gx, gy)
+    return mag.reshape(h, factor, w, factor).mean(axis=(1, 3))
+
+
+def test_edge_strength_in_bands_equals_the_whole_image():
+    # Bands of 1 and 3 token rows need the pixel row of context either side of each cut and the
+    # image's edge replicated only at its top and bottom; sizes not a multiple of 16 included.
+    rng = np.random.default_rng(3)
+    for rows, cols in ((1, 1), (37, 50), (100, 33), (130, 97)):
+        image = rng.integers(0, 256, (rows, cols, 3), dtype=np.uint8)
+        h, w = -(-rows // 16), -(-cols // 16)
+        whole = _whole_image_edge_strength(image, 16, h, w)
+        for band in (1, 3, h):
+            assert np.array_equal(edge_strength(image, 16, h, w, band=band), whole), (rows, cols, band)
 
 
 def test_corrupt_or_foreign_files_give_the_projects_error(codec, files):

@@ -5,8 +5,10 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import torch
 
+from gic.codecs.uigc import fixed as fixed_module
 from gic.codecs.uigc.fixed import ACT, TOTAL, FixedPrior, frequencies, luts
 from gic.codecs.uigc.prior import PriorConfig, TokenPrior
 from gic.codecs.uigc.schedule import step_map
@@ -41,6 +43,33 @@ def test_tables_are_integer_distributions():
 def test_frequencies_give_the_remainder_to_the_first_maximum():
     out = frequencies(np.array([[0, 4096, 4096, -99999]], dtype=np.int64), luts()["out_exp"])
     assert out.sum() == TOTAL and out[0, 1] > out[0, 2] and out[0, 3] == 1
+
+
+def test_banded_features_equal_the_whole_grid(monkeypatch):
+    # Bands of one window row (8) cut every block's windows, shifted or not, at every band edge;
+    # a wrong halo or window alignment changes the integers near the cuts.
+    fixed = load_prior(path("models", "uigc-prior.pt")).fixed
+    for (h, w), step in (((37, 21), 0), ((41, 13), 6), ((9, 30), 7)):
+        tokens, _ = _input(h, w, step=min(step, 6), seed=h)
+        whole = fixed.features(tokens, step, rows=8 * (h // 8 + 1))
+        for rows in (8, 16):
+            assert np.array_equal(fixed.features(tokens, step, rows=rows), whole), (h, w, rows)
+        where = step_map(h, w) >= 5
+        ref = frequencies(fixed.head(whole[where]), fixed.out_exp)
+        monkeypatch.setattr(fixed_module, "HEAD_CHUNK", 7)  # tables a few positions at a time
+        run = fixed.run(tokens, step)
+        assert len(list(run.tables(where))) > 1
+        assert np.array_equal(np.concatenate(list(run.tables(where))), ref)
+        assert np.array_equal(run.argmax(where), ref.argmax(-1))
+        monkeypatch.undo()
+
+
+def test_band_rows_cover_whole_windows():
+    fixed = load_prior(path("models", "uigc-prior.pt")).fixed
+    assert [fixed.band_rows(w) for w in (1, 500, 10 ** 6)] == [4096, 8, 8]
+    tokens, _ = _input(12, 20)
+    with pytest.raises(ValueError):
+        fixed.features(tokens, 0, rows=12)
 
 
 GOLDEN_SCRIPT = r"""
