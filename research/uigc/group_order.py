@@ -21,8 +21,9 @@ shipped one otherwise (coding cross-entropy + 0.1 x later-step guesses).
 Evaluation: float cross-entropy bits per token, per step and overall, on every grid of `--eval`
 (the trainer's own `evaluate`, i.e. `train.grid_bits` under the variant's schedule); and the
 decoder's prior work on the first eval grid (Kodak's first is 768x512, 48x32 tokens): each step's
-pass as the decoder runs it (`FixedPrior.features` + head on one BLAS thread, then the integer
-tables of that step's tokens), with the variant's own trained weights; median of `--time-runs`.
+pass as the decoder runs it (`FixedPrior.tables` of that step's tokens: the banded features on
+one BLAS thread, then head and integer tables of those tokens), with the variant's own trained
+weights; median of `--time-runs`.
 """
 from __future__ import annotations
 
@@ -37,11 +38,10 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-from gic.codecs.learned.blas import one_blas_thread
 from gic.codecs.uigc import schedule
 from gic.codecs.uigc import train as uigc_train
 from gic.codecs.uigc.config import PriorConfig
-from gic.codecs.uigc.fixed import FixedPrior, frequencies, luts
+from gic.codecs.uigc.fixed import FixedPrior, luts
 from gic.codecs.uigc.prior import TokenPrior
 from gic.codecs.uigc.tokens import TokenGrids
 from gic.codecs.uigc.train_command import TINY_MODEL
@@ -98,17 +98,16 @@ def fixed_prior(model: torch.nn.Module) -> FixedPrior:
 
 
 def decode_passes(prior: FixedPrior, grid: np.ndarray, name: str) -> list[float]:
-    """Seconds of each of the decoder's prior passes over `grid` under variant `name`: the pass
-    on one BLAS thread (features + head over the grid), then the integer tables of that step."""
+    """Seconds of each of the decoder's prior passes over `grid` under variant `name`:
+    `FixedPrior.tables` of that step's positions (the pass's features on one BLAS thread, then
+    the head and integer tables of those positions, as the coder reads them)."""
     _, fn, n = VARIANTS[name]
     steps = fn(*grid.shape)
     tokens = np.full(grid.shape, prior.cfg.vocab, dtype=np.int64)
     out = []
     for s in range(n):
         t0 = time.perf_counter()
-        with one_blas_thread():
-            logits = prior.head(prior.features(tokens, s))
-            frequencies(logits[steps == s], prior.out_exp)
+        prior.tables(tokens, s, steps == s)
         out.append(time.perf_counter() - t0)
         tokens[steps == s] = grid[steps == s]  # what the decoder knows after step s
     return out
