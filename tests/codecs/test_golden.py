@@ -1,15 +1,21 @@
 """Golden pixels and bytes: refactoring must not change what gic decodes or writes (torch, the
 reference runtime; tests/codecs/progic/test_onnx_parity.py bounds how far ONNX Runtime is from it).
 
-The SHA-256 values were recorded before the learned-codec code was reorganised (issue 20) with one
-torch thread on a CPU whose torch kernels were AVX2. Since issue 24 the decoder gives the same
-pixels for any thread count; across CPU kernel sets (AVX2, AVX-512, SSE) a few values differ by 1.
-If one of them changes, a change of behaviour slipped into what was meant to be a move.
+References in tests/data/golden/: the .gic bytes ProGIC writes for four named inputs, and 16x16 block
+sums of every layer of the bundled sample's decode and of those files' decodes (`blocks.npz`).
+Why block sums and not pixel hashes: float kernels differ across CPUs (AVX2 vs AVX-512, and MKL's
+and oneDNN's per-vendor code paths), so a few values of a decode differ by 1 from one machine to
+the next (docs/format.md, "Determinism"): exact hashes recorded on an AMD EPYC failed on an Intel
+Xeon. A block sum moves by the number of such flips in its 256 values (at most 65,280: uint16); a change of behaviour moves
+many blocks by far more. Encoded bytes must be identical, or differ only where the analysis sits
+on a rounding tie: then the same header, parameters, ROI and layers, and at most 1 % of the
+indices different. Re-record (only for an intended change of output, e.g. a new model):
+
+    ATEN_CPU_CAPABILITY=avx2 python tests/codecs/test_golden.py --record
 """
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -28,32 +34,12 @@ REPO_DATA = Path(__file__).resolve().parents[1] / "data"
 WEIGHTS = path("models", "progic-small.pt")
 SAMPLE = path("samples", "kodim23.gic")
 
-#: kodim23.gic (bundled sample, 12 layers): SHA-256 of every progressive layer's HxWx3 uint8 array.
-SAMPLE_LAYERS = {
-    1: "9304aa926afac13972c63bfd09b977325a783812062b556eddbd6761fad4c1a2",
-    2: "adcb3e1ad4f4952b53081453b729f5e86473f6994315634b91dfbbb5cc10ba71",
-    3: "1c1876a7b0a02356fa1d82ea743ab424427d49c5264d56c45afba9b26bfef3cb",
-    4: "af690cc4a3e902db5e43fb4006016db56159a4ed250822c8f8aa15c1aa400a24",
-    5: "578062bf4b6ab5220a92bf05ad3448824a5a5071cc948177fc15cfe6ed5f82c5",
-    6: "8ef34464292da2a04e8c097aeb22665f5d05badc3773c9e5fd888a4d0946806e",
-    7: "9adbe7c2e0d03bed114c0cead3056331f3f20a55aeb981684a2f948ed09151a6",
-    8: "42fa1a240039709b81e932919c7ba635ef10fe6f533674db663ad22adc92f8ae",
-    9: "40b1a21f857b2cde792b0fdaba272857c0708e24b5341d70f385c256be622b3a",
-    10: "7b7c767fb76c8bb040048ff284f884e89c0a8f014f412e43016ad483d48c906a",
-    11: "a2b740658c564982e323c5c44bbea8b76d65cce3a15fdd7e4be95de2354d31dd",
-    12: "ff70f1c8d93202fe6e15571c8455d850a46eba525259b10e736ccbd6c2fbdf37",
-}
-#: SHA-256 of the bytes ProGIC writes (it writes no META chunk) for small Kodak-like inputs.
-ENCODED = {
-    "small-q12": "e615a7522ebeb0b53cf17cd3c4531708d298f8f58bcb8764d92f82242ce0e9a9",
-    "small-q12:decoded": "431c524b4cfdfb9c6d82254614f588db92bca22e6446e90d3dddb0d290a3b19d",
-    "small-q3": "699de3c5f8e5e250df1ead67b83e3c9e5933c845eb9ec8b112c5f83a777d9266",
-    "small-q3:decoded": "2ffecae89317ead933810f205cd996d5bc5ee16982fbbfc1027cb32a2313774b",
-    "crop-roi": "23733586dba46b26848d4f3945bd33bc7d5e3fff41080bd12009190d68bcf7dd",
-    "crop-roi:decoded": "e926cd6c564bd64293ac120bdafba6e7af58ae1047743af99b5d03346988c60d",
-    "wide-tiled-q6": "235c1746864f09b0222d1573c1c47ce6c6be4a9046e929e7e9a80c993eca80c7",
-    "wide-tiled-q6:decoded": "be4fabbd1c293466db27ee7e8efc13eaee599c2bf403f31f2936b7d117d55f09",
-}
+GOLDEN = REPO_DATA / "golden"
+#: Most a block sum may move, and the share of blocks that may move at all (a few values off by 1
+#: in an image, measured across two CPUs: at most 26 of 1,179,648).
+BLOCK_TOLERANCE, BLOCK_SHARE = 4, 0.01
+#: Share of a re-encode's indices that may differ from the golden file's (analysis rounding ties).
+INDEX_SHARE = 0.01
 #: tests/data/legacy/v1_sample.gic: its layers are synthetic bytes (no model can decode them), so
 #: the golden value is what the container yields: layers, ROI mask, params, metadata.
 LEGACY = "d8a09fc3ef686517b8ed39f68b9fe46c471701645e082c8f14736baccda1b622"
@@ -107,37 +93,64 @@ def test_legacy_v1_file_reads_the_same():
     assert legacy_digest() == LEGACY
 
 
-def _has_avx2() -> bool:
-    try:
-        return " avx2" in Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
+def block_sums(image: np.ndarray, b: int = 16) -> np.ndarray:
+    """Sums of each whole b x b block per channel (partial blocks at the edges dropped)."""
+    h, w = image.shape[0] // b * b, image.shape[1] // b * b
+    a = image[:h, :w].astype(np.int64)
+    return a.reshape(h // b, b, w // b, b, -1).sum(axis=(1, 3))
+
+
+def assert_close(got: np.ndarray, want: np.ndarray, what: str) -> None:
+    sums = block_sums(got)
+    assert sums.shape == want.shape, f"{what}: {got.shape} image, references of {want.shape} blocks"
+    diff = np.abs(sums - want.astype(np.int64))
+    moved = float((diff > 0).mean())
+    assert diff.max() <= BLOCK_TOLERANCE and moved <= BLOCK_SHARE, \
+        f"{what}: block sums moved by up to {diff.max()} in {moved:.2%} of blocks"
+
+
+def indices(codec, data: bytes) -> np.ndarray:
+    """The RVQ indices a ProGIC file holds (entropy decoding only: exact on any machine)."""
+    f, depth = codec._open(data)
+    idx = np.zeros((codec.stages,) + depth.shape, dtype=np.int64)
+    for k in range(1, len(f.layers) + 1):
+        codec._decode_layer(f, depth, idx, k)
+    return idx
+
+
+def references() -> dict[str, np.ndarray]:
+    with np.load(GOLDEN / "blocks.npz") as z:
+        return {k: z[k] for k in z.files}
+
+
+SAMPLE_SCRIPT = textwrap.dedent(f"""
+    import json, sys, torch, numpy as np
+    torch.set_num_threads(2)
+    from gic.codecs import registry
+    codec = registry.create("progic", runtime="torch")  # the reference implementation
+    data = open({str(SAMPLE)!r}, "rb").read()
+    layers = {{p.layer: p.image for p in codec.decode_progressive(data)}}
+    np.savez(sys.argv[1], decode=codec.decode(data), **{{str(k): v for k, v in layers.items()}})
+    print(torch.backends.cpu.get_cpu_capability())
+""")
 
 
 @needs_model
-@pytest.mark.skipif(not _has_avx2(), reason="the golden pixels were recorded with AVX2 kernels")
-def test_bundled_sample_decodes_to_the_same_pixels():
-    """In a child pinned to torch's AVX2 kernels (ATEN_CPU_CAPABILITY=avx2): on an AVX-512 machine
-    torch picks other kernels, whose floats round 11 of the 1,179,648 values the other way
-    (docs/format.md, "Determinism"). The thread count no longer matters, so the child uses 2."""
-    script = textwrap.dedent(f"""
-        import hashlib, json, torch
-        torch.set_num_threads(2)
-        from gic.codecs import registry
-        codec = registry.create("progic", runtime="torch")  # the reference implementation
-        data = open({str(SAMPLE)!r}, "rb").read()
-        sha = lambda a: hashlib.sha256(a.tobytes()).hexdigest()
-        layers = {{p.layer: sha(p.image) for p in codec.decode_progressive(data)}}
-        print(json.dumps({{"layers": layers, "decode": sha(codec.decode(data)),
-                          "capability": torch.backends.cpu.get_cpu_capability()}}))
-    """)
+def test_bundled_sample_decodes_to_the_same_pixels(tmp_path):
+    """In a child (torch's AVX2 kernels where the CPU has them, 2 threads: the thread count does
+    not matter): every layer of the bundled sample within the golden block sums."""
+    out = tmp_path / "layers.npz"
     env = {**os.environ, "ATEN_CPU_CAPABILITY": "avx2"}
-    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    r = subprocess.run([sys.executable, "-c", SAMPLE_SCRIPT, str(out)], capture_output=True, text=True,
+                       env=env, timeout=300)
     assert r.returncode == 0, r.stderr
-    got = json.loads(r.stdout.splitlines()[-1])
-    assert got["capability"] == "AVX2"
-    assert {int(k): v for k, v in got["layers"].items()} == SAMPLE_LAYERS
-    assert got["decode"] == SAMPLE_LAYERS[max(SAMPLE_LAYERS)]
+    ref = references()
+    with np.load(out) as got:
+        layers = sorted(int(k) for k in got.files if k != "decode")
+        assert layers == sorted(int(k.split(":")[1]) for k in ref if k.startswith("sample:"))
+        for k in layers:
+            assert_close(got[str(k)], ref[f"sample:{k}"], f"layer {k}")
+        assert np.array_equal(got["decode"], got[str(layers[-1])])
 
 
 @needs_model
@@ -149,7 +162,37 @@ def test_encoding_writes_the_same_bytes(name, one_thread):
     image, options = inputs()[name]
     codec = registry.create("progic", runtime="torch")  # the reference implementation
     data = codec.encode(image, **options)
-    f = container.unpack(data)
-    assert not f.metadata  # no META chunk: the hash covers every byte
-    assert sha(data) == ENCODED[name]
-    assert sha(codec.decode(data)) == ENCODED[name + ":decoded"]
+    golden = (GOLDEN / f"{name}.gic").read_bytes()
+    f, g = container.unpack(data), container.unpack(golden)
+    assert not f.metadata  # no META chunk: every byte is the codec's
+    if data != golden:  # only rounding ties of the float analysis may differ (another CPU)
+        assert (f.header, f.params, len(f.layers)) == (g.header, g.params, len(g.layers))
+        assert (f.roi is None) == (g.roi is None) and (f.roi is None or np.array_equal(f.roi, g.roi))
+        changed = float((indices(codec, data) != indices(codec, golden)).mean())
+        assert changed <= INDEX_SHARE, f"{changed:.2%} of the indices differ from the golden file"
+    assert_close(codec.decode(golden), references()[f"{name}:decoded"], f"{name} decoded")
+
+
+def record() -> None:
+    """Write tests/data/golden/ from this machine's torch decode (see the module docstring)."""
+    import platform
+
+    from gic.codecs import registry
+
+    torch.set_num_threads(1)
+    GOLDEN.mkdir(parents=True, exist_ok=True)
+    codec = registry.create("progic", runtime="torch")
+    out = {}
+    for name, (image, options) in sorted(inputs().items()):
+        data = codec.encode(image, **options)
+        (GOLDEN / f"{name}.gic").write_bytes(data)
+        out[f"{name}:decoded"] = block_sums(codec.decode(data)).astype(np.uint16)
+    for p in codec.decode_progressive(SAMPLE.read_bytes()):
+        out[f"sample:{p.layer}"] = block_sums(p.image).astype(np.uint16)
+    np.savez_compressed(GOLDEN / "blocks.npz", **out)
+    print(f"wrote {len(out)} references to {GOLDEN} ({platform.processor() or platform.machine()}, "
+          f"torch {torch.backends.cpu.get_cpu_capability()})")
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--record"]:
+    record()
