@@ -51,9 +51,11 @@ def test_banded_features_equal_the_whole_grid(monkeypatch):
     fixed = load_prior(path("models", "uigc-prior.pt")).fixed
     for (h, w), step in (((37, 21), 0), ((41, 13), 6), ((9, 30), 7)):
         tokens, _ = _input(h, w, step=min(step, 6), seed=h)
-        whole = fixed.features(tokens, step, rows=8 * (h // 8 + 1))
+        whole = fixed.features(tokens, step, rows=8 * (h // 8 + 1), workers=1)
         for rows in (8, 16):
-            assert np.array_equal(fixed.features(tokens, step, rows=rows), whole), (h, w, rows)
+            for workers in (1, 3):  # bands on threads: the same integers in any order
+                got = fixed.features(tokens, step, rows=rows, workers=workers)
+                assert np.array_equal(got, whole), (h, w, rows, workers)
         where = step_map(h, w) >= 5
         ref = frequencies(fixed.head(whole[where]), fixed.out_exp)
         monkeypatch.setattr(fixed_module, "HEAD_CHUNK", 7)  # tables a few positions at a time
@@ -67,6 +69,8 @@ def test_banded_features_equal_the_whole_grid(monkeypatch):
 def test_band_rows_cover_whole_windows():
     fixed = load_prior(path("models", "uigc-prior.pt")).fixed
     assert [fixed.band_rows(w) for w in (1, 500, 10 ** 6)] == [4096, 8, 8]
+    # with threads, a small grid is cut so that every thread gets bands (kodim23: 48 x 32 tokens)
+    assert fixed.band_rows(48, 32, workers=2) == 8 and fixed.band_rows(48, 32, workers=1) == 80
     tokens, _ = _input(12, 20)
     with pytest.raises(ValueError):
         fixed.features(tokens, 0, rows=12)
