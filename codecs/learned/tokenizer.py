@@ -32,3 +32,20 @@ class Tokenizer(ABC):
     @abstractmethod
     def vocab(self, stage: int) -> int:
         """Number of token values of stage `stage` (1-based)."""
+
+    @property
+    @abstractmethod
+    def num_stages(self) -> int:
+        """S: how many token stages `tokenize` returns."""
+
+    @abstractmethod
+    def encode_stage(self, tokens: np.ndarray, present: np.ndarray, stage: int) -> bytes:
+        """Entropy-code stage `stage`'s h x w `tokens` at the `present` positions with the
+        tokenizer's own model: a token-prior family that codes only the first stage still sends
+        later stages where it wants more detail (inside a ROI) without a model of its own."""
+
+    @abstractmethod
+    def decode_stage(self, payload: bytes, present: np.ndarray, stage: int, out: np.ndarray,
+                     what: str = "layer") -> None:
+        """Inverse of `encode_stage`: writes the decoded tokens into `out` (h x w) at `present`;
+        corrupt or short bytes raise GicFormatError naming `what`."""

@@ -127,6 +127,17 @@ class ProGICCodec(LearnedCodec, RegionCodec, Tokenizer):
     def vocab(self, stage: int) -> int:
         return int(self.loaded.tables[stage - 1].shape[-1])
 
+    @property
+    def num_stages(self) -> int:
+        return self.stages
+
+    def encode_stage(self, tokens: np.ndarray, present: np.ndarray, stage: int) -> bytes:
+        return encode_layer(tokens, present, *self._models(stage))
+
+    def decode_stage(self, payload: bytes, present: np.ndarray, stage: int, out: np.ndarray,
+                     what: str = "layer") -> None:
+        decode_layer(payload, present, *self._models(stage), out=out, what=what)
+
     def _encode(self, image: np.ndarray, quality: int, *, progress: ProgressFn | None = None) -> bytes:
         return self._encode_region(image, quality, None, None, progress=progress)
 

@@ -10,14 +10,16 @@ from ..registry import CodecSpec, register
 SPEC = CodecSpec(
     name="uigc", family="uigc",
     description="token prior over ProGIC's stage-1 tokens, checkerboard token dropping (UIGC-style); "
-                "quality = share of tokens sent",
+                "quality = share of tokens sent (inside a ROI: tokenizer stages)",
     quality_range=(1, 5), default_quality=5, extension=".gic",
     factory="gic.codecs.uigc.codec:UIGCCodec",
     learned=True, progressive=True, roi=True, rank=5,
     trainer="gic.codecs.uigc.train_command",
     # Half the grid (the last schedule step) is droppable; quality q keeps KEEP_FRACTION[q] of it.
-    quality_labels=("drops 50 % of tokens", "drops 45 % of tokens", "drops 37.5 % of tokens",
-                    "drops 25 % of tokens", "sends every token"),
+    # Inside a ROI nothing is dropped and q of the tokenizer's stages are sent (codec.py).
+    quality_labels=("drops 50 % of tokens; ROI: 1 stage", "drops 45 % of tokens; ROI: 2 stages",
+                    "drops 37.5 % of tokens; ROI: 3 stages", "drops 25 % of tokens; ROI: 4 stages",
+                    "sends every token; ROI: 5 stages"),
 )
 
 

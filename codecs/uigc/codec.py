@@ -33,6 +33,8 @@ GRID_SHARE = 0.6
 #: How the tokens to drop are chosen: "edge" (the paper's edge-preserving checkerboard: keep the
 #: strongest edges) or "checkerboard" (no edge map: an even spread; the ablation's control).
 RANKINGS = ("edge", "checkerboard")
+#: PARM key of a file whose ROI carries more than the first tokenizer stage (absent: 1).
+ROI_STAGES = "roi_stages"
 
 
 def default_weights_path() -> Path:
@@ -131,25 +133,35 @@ class UIGCCodec(LearnedCodec, RegionCodec):
 
     def _encode_region(self, image: np.ndarray, quality: int, roi: np.ndarray | None,
                        background_quality: int | None, *, progress: ProgressFn | None = None) -> bytes:
-        if background_quality is not None:
-            quality = int(background_quality)  # outside the ROI; inside, nothing is ever dropped
-            if quality not in KEEP_FRACTION:
-                raise CodecError(f"background quality must be in [1, {max(KEEP_FRACTION)}], got {quality}")
-        grid = self.tokenizer.tokenize(image)[0]
+        """Outside the ROI `background_quality` (None: `quality`) sets the dropping; inside nothing is
+        dropped and the tokenizer's first `quality` stages are sent (stages 2.. as layers after the
+        seven grid steps, coded by the tokenizer's own model)."""
+        bg = quality if background_quality is None else int(background_quality)
+        if bg not in KEEP_FRACTION:
+            raise CodecError(f"background quality must be in [1, {max(KEEP_FRACTION)}], got {bg}")
+        tokens = self.tokenizer.tokenize(image)
+        grid = tokens[0]
         h, w = grid.shape
         if roi is not None and not roi.any():
             roi = None
         inside = roi_to_grid(roi, self.factor, h, w) if roi is not None else np.zeros((h, w), bool)
+        stages = min(int(quality), self.tokenizer.num_stages) if roi is not None else 1
         droppable = (step_map(h, w) == LAST) & ~inside
         strength = edge_strength(image, self.factor, h, w) if self.ranking == "edge" else None
-        drop = choose_drops(droppable, KEEP_FRACTION[quality], strength)
+        drop = choose_drops(droppable, KEEP_FRACTION[bg], strength)
+        total = NUM_STEPS + stages - 1
 
         def step_done(s: int) -> bool:
-            return progress is not None and bool(progress((s + 1) / NUM_STEPS))
+            return progress is not None and bool(progress((s + 1) / total))
         layers, _ = encode_grid(self.prior, grid, droppable, drop, step_done)
         if len(layers) < NUM_STEPS:
             raise Cancelled()
-        return self.pack(image.shape, layers, {}, roi)
+        for k in range(2, stages + 1):
+            layers.append(self.tokenizer.encode_stage(tokens[k - 1], inside, k))
+            if step_done(len(layers) - 1):
+                raise Cancelled()
+        params = {ROI_STAGES: stages} if stages > 1 else {}  # files without extra stages: as before
+        return self.pack(image.shape, layers, params, roi)
 
     # -- decoding ----------------------------------------------------------------------------
     def _byte_aligned(self, f: GicFile) -> bool:
@@ -157,56 +169,91 @@ class UIGCCodec(LearnedCodec, RegionCodec):
         decode (uigc-prior-v1: the same prior, `also_decodes`) end them on a 32-bit word."""
         return f.header.model_hash == self.model_hash
 
-    def _open(self, data: bytes) -> tuple[GicFile, np.ndarray]:
+    def _open(self, data: bytes) -> tuple[GicFile, np.ndarray, int]:
+        """The file, its droppable positions and how many tokenizer stages its ROI carries."""
         f = self.unpack(data)
-        if f.params:
+        unknown = set(f.params) - {ROI_STAGES}
+        if unknown:
             raise GicFormatError("file has unknown UIGC parameters")
-        if f.header.num_layers != NUM_STEPS:
+        stages = f.params.get(ROI_STAGES, 1)
+        if (isinstance(stages, bool) or not isinstance(stages, int)
+                or not (2 if f.params else 1) <= stages <= self.tokenizer.num_stages
+                or (stages > 1 and f.roi is None)):
+            raise GicFormatError("file has inconsistent UIGC parameters (ROI stages)")
+        if f.header.num_layers != NUM_STEPS + stages - 1:
             raise GicFormatError("file has inconsistent UIGC parameters (layers)")
         h, w = self.latent_size(f.header.height, f.header.width)
         inside = roi_to_grid(f.roi, self.factor, h, w) if f.roi is not None else np.zeros((h, w), bool)
-        return f, (step_map(h, w) == LAST) & ~inside
+        return f, (step_map(h, w) == LAST) & ~inside, stages
 
     def decoded_grids(self, data: bytes) -> Iterator[tuple[GicFile, Decoded]]:
         """Each complete layer's token grid (the tokens overlay shows which were sent)."""
-        f, droppable = self._open(data)
+        f, droppable, _ = self._open(data)
         if not f.layers:
             raise GicFormatError("file holds no complete layer to decode")
         h, w = droppable.shape
         for d in decode_grid(self.prior, f.layers, h, w, droppable, byte_aligned=self._byte_aligned(f)):
             yield f, d
 
-    def _render(self, f: GicFile, d: Decoded, progress: ProgressFn | None = None) -> np.ndarray:
-        depth = np.ones(d.tokens.shape, dtype=np.int64)
-        return self.tokenizer.detokenize(d.tokens[None], depth, f.header.height, f.header.width,
-                                         progress=progress)
+    def _stages(self, f: GicFile, d: Decoded) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """After the grid steps: the token stack and depth map after each complete ROI-stage layer
+        (the first, before any, is the grid alone at depth 1)."""
+        h, w = d.tokens.shape
+        tokens = np.zeros((1 + len(f.layers) - NUM_STEPS, h, w), dtype=np.int64)
+        tokens[0] = d.tokens
+        depth = np.ones((h, w), dtype=np.int64)
+        yield tokens[:1], depth
+        inside = roi_to_grid(f.roi, self.factor, h, w) if len(tokens) > 1 else None
+        for k in range(2, len(tokens) + 1):
+            self.tokenizer.decode_stage(f.layers[NUM_STEPS + k - 2], inside, k, tokens[k - 1],
+                                        what=f"layer {NUM_STEPS + k - 1}")
+            depth = np.where(inside, k, 1)
+            yield tokens[:k], depth
+
+    def _render(self, f: GicFile, tokens: np.ndarray, depth: np.ndarray,
+                progress: ProgressFn | None = None) -> np.ndarray:
+        return self.tokenizer.detokenize(tokens, depth, f.header.height, f.header.width, progress=progress)
 
     def decode_progressive(self, data: bytes, *, progress: ProgressFn | None = None) -> Iterator[Preview]:
         """Each layer's preview. `progress` moves after each layer's prior pass and each tile of
-        its render (GRID_SHARE of a layer, then the rest); a cancel stops at the next of those."""
+        its render (GRID_SHARE of a grid layer, then the rest); a cancel stops at the next of those."""
         for f, d in self.decoded_grids(data):
-            n = min(len(f.layers), NUM_STEPS)
+            n = len(f.layers)
             start = (d.layers - 1 + GRID_SHARE) / n
             report(progress, start)
             unsent = TOKEN_DROPPED if d.layers == NUM_STEPS else TOKEN_GUESSED
             states = np.where(d.sent, TOKEN_SENT, unsent).astype(np.uint8)
-            image = self._render(f, d, part(progress, start, d.layers / n))
-            yield Preview(layer=d.layers, num_layers=f.header.num_layers, image=image,
-                          bits=8 * f.layer_offsets[d.layers - 1], partial=f.partial, tokens=states)
+            if d.layers < NUM_STEPS:
+                image = self._render(f, d.tokens[None], np.ones(d.tokens.shape, np.int64),
+                                     part(progress, start, d.layers / n))
+                yield Preview(layer=d.layers, num_layers=f.header.num_layers, image=image,
+                              bits=8 * f.layer_offsets[d.layers - 1], partial=f.partial, tokens=states)
+                continue
+            for layer, (tokens, depth) in enumerate(self._stages(f, d), start=NUM_STEPS):
+                start = (layer - 1 + (GRID_SHARE if layer == NUM_STEPS else 0)) / n
+                image = self._render(f, tokens, depth, part(progress, start, layer / n))
+                yield Preview(layer=layer, num_layers=f.header.num_layers, image=image,
+                              bits=8 * f.layer_offsets[layer - 1], partial=f.partial, tokens=states)
 
     def decode(self, data: bytes, *, progress: ProgressFn | None = None) -> np.ndarray:
-        """The last layer's image: every prior pass (one per layer), then one render."""
+        """The last layer's image: every prior pass (one per grid layer), the ROI stages, one render."""
         passes = GRID_SHARE * NUM_STEPS / (GRID_SHARE * NUM_STEPS + 1 - GRID_SHARE)  # of all the work
         last = None
         for last in self.decoded_grids(data):
             f, d = last
             report(progress, passes * d.layers / min(len(f.layers), NUM_STEPS))
-        return self._render(*last, part(progress, passes, 1.0))
+        f, d = last
+        tokens, depth = d.tokens[None], np.ones(d.tokens.shape, np.int64)
+        if d.layers == NUM_STEPS:
+            for tokens, depth in self._stages(f, d):
+                pass
+        return self._render(f, tokens, depth, part(progress, passes, 1.0))
 
     def roi_bits(self, data: bytes) -> tuple[int, int] | None:
-        """Bits inside vs outside the stored ROI: each layer's bytes split by its tokens' code
-        lengths inside and outside (its keep flags are shared out the same way)."""
-        f, droppable = self._open(data)
+        """Bits inside vs outside the stored ROI: each grid layer's bytes split by its tokens' code
+        lengths inside and outside (its keep flags are shared out the same way); the ROI-stage
+        layers are inside."""
+        f, droppable, _ = self._open(data)
         if f.roi is None:
             return None
         h, w = droppable.shape
@@ -216,7 +263,7 @@ class UIGCCodec(LearnedCodec, RegionCodec):
         for _, last in self.decoded_grids(data):
             pass
         bits_in = bits_out = 0.0
-        for s, payload in enumerate(f.layers):
+        for s, payload in enumerate(f.layers[:NUM_STEPS]):
             here = (steps == s) & last.sent
             c_in = float(last.cost[here & inside].sum())
             c_all = float(last.cost[here].sum())
@@ -224,4 +271,5 @@ class UIGCCodec(LearnedCodec, RegionCodec):
             share = c_in / c_all if c_all > 0 else 0.0
             bits_in += total * share
             bits_out += total * (1 - share)
+        bits_in += 8 * sum(len(p) for p in f.layers[NUM_STEPS:])
         return int(round(bits_in)), int(round(bits_out))

@@ -50,7 +50,7 @@ def main(argv=None) -> int:
         row["encode_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         *_, (f_, last) = edge.decoded_grids(full)
-        out = edge._render(f_, last)  # noqa: SLF001 (decode(), keeping the grid for the costs)
+        out = edge._render(f_, last.tokens[None], np.ones(last.tokens.shape, np.int64))  # noqa: SLF001 (decode(), keeping the grid for the costs)
         row["decode_s"] = time.perf_counter() - t0
         assert (out == edge.decode(full)).all() if n == 0 else True
         g = container.unpack(full)

@@ -57,8 +57,8 @@ def test_encode_dialog_says_what_a_uigc_quality_drops(qtbot):
     d = EncodeDialog(infos, ["cpu"], current_codec="uigc")
     qtbot.addWidget(d)
     d.quality_spin.setValue(3)
-    assert d.quality_note.text() == "drops 37.5 % of tokens" and not d.quality_note.isHidden()
+    assert d.quality_note.text() == "drops 37.5 % of tokens; ROI: 3 stages" and not d.quality_note.isHidden()
     d.quality_spin.setValue(5)
-    assert d.quality_note.text() == "sends every token"
+    assert d.quality_note.text() == "sends every token; ROI: 5 stages"
     d.codec_combo.setCurrentIndex(d.codec_combo.findData("jpeg"))
     assert d.quality_note.isHidden()  # a plain number needs no note
