@@ -1,5 +1,6 @@
 """UIGC group-order ablation: the shipped 7-step parity schedule against the paper's 2x2-parity
-groups (4 steps) and a plain 2-step checkerboard, each prior trained from scratch on one budget.
+groups (4 steps), a plain 2-step checkerboard and the paper's own order (D: the first parity group
+in raster order inside each 8x8 window, 19 steps), each prior trained from scratch on one budget.
 
     python research/uigc/extract_tokens.py ../shared/datasets/train /work/runs/uigc_tokens/train.npz
     python research/uigc/extract_tokens.py ../shared/datasets/kodak /work/runs/uigc_tokens/kodak.npz --plain
@@ -63,11 +64,27 @@ def checker2_map(h: int, w: int) -> np.ndarray:
     return ((y + x) % 2).astype(np.int64)
 
 
+def raster_window_map(h: int, w: int, window: int = 8) -> np.ndarray:
+    """The paper's order: the (0,0)-parity group coded causally, one position of each 8x8 window
+    per step in raster order inside the window (16 steps: the window's 4x4 such positions), then
+    the other parities (1,1), (0,1), (1,0) in one step each: 19 steps."""
+    y, x = np.mgrid[0:h, 0:w]
+    half = window // 2
+    out = np.empty((h, w), dtype=np.int64)
+    first = (y % 2 == 0) & (x % 2 == 0)
+    out[first] = ((y[first] // 2) % half) * half + (x[first] // 2) % half
+    for (py, px), s in {(1, 1): 0, (0, 1): 1, (1, 0): 2}.items():
+        out[(y % 2 == py) & (x % 2 == px)] = half * half + s
+    return out
+
+
 #: name -> (description, step map, number of steps)
 VARIANTS: dict[str, tuple[str, Callable[[int, int], np.ndarray], int]] = {
     "A": ("shipped 7-step coarse-to-fine parity (schedule.py)", schedule.step_map, schedule.NUM_STEPS),
     "B": ("2x2 parity, 4 steps: (0,0), (1,1), (0,1), (1,0)", parity4_map, 4),
     "C": ("checkerboard, 2 steps: (y+x) even, odd", checker2_map, 2),
+    "D": ("the paper's: (0,0) parity in raster order inside each 8x8 window (16 steps), then (1,1), "
+          "(0,1), (1,0): 19 steps", raster_window_map, 19),
 }
 
 
@@ -75,12 +92,14 @@ VARIANTS: dict[str, tuple[str, Callable[[int, int], np.ndarray], int]] = {
 def use_schedule(name: str) -> Iterator[None]:
     """Make the trainer (train_step, grid_bits, evaluate) see variant `name`'s schedule."""
     _, fn, n = VARIANTS[name]
-    saved = uigc_train.step_map, uigc_train.NUM_STEPS
+    saved = uigc_train.step_map, uigc_train.NUM_STEPS, uigc_train.FILL
     uigc_train.step_map, uigc_train.NUM_STEPS = fn, n
+    if n > schedule.NUM_STEPS:  # FILL's index is the shipped step count: move it past D's steps
+        uigc_train.FILL = n
     try:
         yield
     finally:
-        uigc_train.step_map, uigc_train.NUM_STEPS = saved
+        uigc_train.step_map, uigc_train.NUM_STEPS, uigc_train.FILL = saved
 
 
 class SeededTrainer(uigc_train.PriorTrainer):
@@ -125,6 +144,9 @@ def run_folder(args: argparse.Namespace, name: str, seed: int) -> Path:
 
 def run_variant(name: str, args: argparse.Namespace, model: dict) -> dict:
     """Train variant `name` (resuming its run folder), evaluate it, time its decode passes."""
+    n = VARIANTS[name][2]
+    if n + 1 > PriorConfig().steps:  # a step embedding row per step (and FILL): D needs 20
+        model = {**model, "steps": n + 1}
     cfg = uigc_train.PriorTrainConfig(
         data=args.data, out=str(run_folder(args, name, args.seed)), steps=args.steps, batch=args.batch, crop=16,
         lr=1e-3, lr_final=1e-5, fill_fraction=0.0, eval_dir=args.eval, eval_every=10 ** 9,
